@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package Moldau needs to build, run and test.
+# Idempotent: does nothing (and needs no network) when everything is already there.
+# Usage: scripts/install-deps.sh [build|test]   (default: build)
+set -euo pipefail
+what=${1:-build}
+
+build_pkgs=(build-essential cmake ninja-build pkg-config python3
+  libasio-dev libssl-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
+  libfmt-dev libspdlog-dev libcli11-dev)
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
+  kcat librdkafka-dev python3-confluent-kafka python3-kafka
+  openjdk-17-jdk-headless maven)
+
+pkgs=("${build_pkgs[@]}")
+[ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
