@@ -1,0 +1,166 @@
+// One partition's log: an ordered set of segments in `<log.dir>/<topic>-<partition>/`
+// (docs/storage.md). Offsets are assigned here, reads go through the segments'
+// indexes, and the log start offset, high watermark and recovery point live here.
+//
+// Not thread-safe: every call is made on the broker's event-loop thread. The
+// only state shared with other threads are segment files (shared_ptr<File>),
+// which fetch responses in flight and the flusher thread keep open.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/error.h"
+#include "storage/leader_epoch_cache.h"
+#include "storage/log_config.h"
+#include "storage/log_dir.h"
+#include "storage/segment.h"
+#include "storage/topic_partition.h"
+
+namespace moldau::storage {
+
+struct AppendResult {
+  int64_t base_offset = 0;
+  int64_t last_offset = 0;
+  int64_t log_start_offset = 0;
+};
+
+struct ReadResult {
+  FileRegion region;         // whole batches only; length 0 (fd -1) when there are none
+  int64_t first_offset = 0;  // base offset of the first batch in `region` (the
+                             // requested offset when region is empty)
+  int64_t log_start_offset = 0;
+  int64_t log_end_offset = 0;
+};
+
+// What a log dir's checkpoint files say about one partition.
+struct LogCheckpoints {
+  std::optional<int64_t> recovery_point;
+  std::optional<int64_t> log_start_offset;
+  std::optional<int64_t> high_watermark;
+};
+
+// The files one asynchronous flush must fdatasync (prepared on the loop, run by
+// the flusher thread, completed on the loop again).
+struct FlushJob {
+  std::vector<std::shared_ptr<File>> files;
+  std::string sync_dir;  // a directory to fsync too (new segment files), or ""
+  int64_t target = 0;    // the recovery point once this is done
+};
+
+class Log {
+ public:
+  // Opens the partition directory `<log_dir>/<tp>` (creating it and a first
+  // segment when it has none). After a clean shutdown nothing is scanned;
+  // otherwise the segments from the one holding the recovery point on are
+  // recovered (segment.h, Segment::recover).
+  static Result<std::unique_ptr<Log>> open(std::shared_ptr<LogDir> log_dir, TopicPartition tp,
+                                           const LogConfig& config, const LogCheckpoints& cp,
+                                           bool clean_shutdown, int64_t now_ms);
+  ~Log();
+
+  // `batches`: one or more already-validated magic-2 batches in a mutable
+  // buffer. Assigns offsets by writing each BaseOffset (and, when
+  // leader_epoch >= 0, PartitionLeaderEpoch) in place, then appends the bytes
+  // unchanged with one write. Rolls first when the active segment is due.
+  Result<AppendResult> append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t now_ms);
+  // Batches starting at the one containing `offset`, at most max_bytes (but at
+  // least one whole batch when min_one, KIP-74), never past max_offset
+  // (exclusive: the high watermark or LSO), from one segment.
+  // OFFSET_OUT_OF_RANGE outside [log_start, log_end].
+  Result<ReadResult> read(int64_t offset, int64_t max_bytes, int64_t max_offset, bool min_one);
+
+  int64_t log_start_offset() const { return log_start_; }
+  int64_t log_end_offset() const { return log_end_; }
+  int64_t high_watermark() const { return high_watermark_; }
+  // Clamped to [log_start, log_end]. Retention never deletes above it.
+  void set_high_watermark(int64_t hw);
+  int64_t recovery_point() const { return recovery_point_; }
+
+  // (offset, timestamp) of the first batch whose MaxTimestamp >= ts (batch
+  // granularity: the offset is the batch's base offset, at least log start).
+  std::optional<std::pair<int64_t, int64_t>> offset_for_timestamp(int64_t ts) const;
+  // (max timestamp, last offset of the batch carrying it); (-1, -1) if none.
+  std::pair<int64_t, int64_t> max_timestamp_and_offset() const;
+
+  // DeleteRecords: moves the log start up to `offset` (<= high watermark) and
+  // deletes the segments wholly below it.
+  Status delete_records_before(int64_t offset);
+  // fdatasync up to the log end; moves the recovery point.
+  Status flush();
+  void update_config(const LogConfig& config);
+  const LogConfig& config() const { return config_; }
+
+  size_t size_bytes() const;
+  size_t segment_count() const { return segments_.size(); }
+  bool offline() const { return dir_->offline(); }
+
+  // --- For the log manager. ---
+  const TopicPartition& topic_partition() const { return tp_; }
+  const std::string& dir() const { return dir_path_; }
+  const std::shared_ptr<LogDir>& log_dir() const { return dir_; }
+  LeaderEpochCache& leader_epochs() { return epochs_; }
+
+  // retention.ms, retention.bytes and the log start offset, then segment.ms;
+  // returns the number of segments deleted. Deleted segments are renamed to
+  // *.deleted now and unlinked by delete_expired_files() after
+  // file.delete.delay.ms.
+  Result<size_t> apply_retention(int64_t now_ms);
+  Status roll_if_due(int64_t now_ms);
+  void delete_expired_files(int64_t now_ms, bool all = false);
+  // flush.messages is handled in append(); flush.ms here.
+  bool flush_due(int64_t now_ms) const;
+  // Prepares an asynchronous flush up to `offset` (clamped to the log end).
+  Result<FlushJob> prepare_flush(int64_t offset);
+  // The flusher finished a job: moves the recovery point (or takes the dir offline).
+  void complete_flush(const FlushJob& job, const Status& status, int64_t now_ms);
+  // Truncates the log to `offset` (follower truncation, KIP-101).
+  Status truncate_to(int64_t offset);
+  // Writes index entries (and the final time index entry) for a clean shutdown.
+  Status close();
+  // The partition is being deleted: closes files without writing anything.
+  void abandon() { closed_ = true; }
+  Status roll(int64_t now_ms);
+
+ private:
+  Log(std::shared_ptr<LogDir> log_dir, TopicPartition tp, std::string dir,
+      const LogConfig& config);
+  Status load(const LogCheckpoints& cp, bool clean_shutdown, int64_t now_ms);
+  Status recover_from(std::map<int64_t, std::unique_ptr<Segment>>::iterator first);
+  Segment& active() { return *segments_.rbegin()->second; }
+  const Segment& active() const { return *segments_.rbegin()->second; }
+  // Marks the dir offline for an I/O error and passes the error through.
+  Error fail(const Error& e);
+  Status flush_to(int64_t offset, int64_t now_ms);
+  // Kafka's deletableSegments: a prefix of segments matching `pred`, none at
+  // or above the high watermark, rolling first when the active one is included.
+  template <typename Pred>
+  Result<size_t> delete_prefix_while(Pred pred, int64_t now_ms);
+  Status delete_segments(size_t count, int64_t now_ms);
+  void assign_epoch(int32_t epoch, int64_t offset);
+
+  std::shared_ptr<LogDir> dir_;
+  TopicPartition tp_;
+  std::string dir_path_;
+  LogConfig config_;
+  std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset
+  LeaderEpochCache epochs_;
+  int64_t log_start_ = 0;
+  int64_t log_end_ = 0;
+  int64_t high_watermark_ = 0;
+  int64_t recovery_point_ = 0;
+  int64_t unflushed_messages_ = 0;
+  int64_t last_flush_ms_ = 0;
+  bool dir_needs_sync_ = false;  // a segment file was created since the last flush
+  bool closed_ = false;
+  std::vector<std::pair<int64_t, std::unique_ptr<Segment>>> pending_deletes_;
+};
+
+}  // namespace moldau::storage

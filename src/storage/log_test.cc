@@ -1,0 +1,198 @@
+#include "storage/log.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "storage/testutil.h"
+
+namespace moldau::storage {
+namespace {
+
+using testing::make_batch;
+using testing::TempDir;
+
+class LogTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Log> open_log(bool clean = true, LogCheckpoints cp = {}) {
+    auto log = Log::open(dir_, tp_, config_, cp, clean, now_);
+    EXPECT_TRUE(log.ok()) << (log.ok() ? "" : log.error().message);
+    return log.ok() ? std::move(log.value()) : nullptr;
+  }
+  AppendResult append(Log& log, int records, size_t value_bytes = 10) {
+    Bytes b = make_batch(records, value_bytes, now_);
+    auto r = log.append(b, 3, now_);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : AppendResult{};
+  }
+  Bytes read_bytes(const ReadResult& r) {
+    Bytes out(size_t(r.region.length));
+    if (r.region.length > 0) {
+      EXPECT_EQ(::pread(r.region.fd, out.data(), out.size(), r.region.offset),
+                ssize_t(out.size()));
+    }
+    return out;
+  }
+  // Offsets of the batches in a read, from their headers.
+  std::vector<int64_t> batch_offsets(const ReadResult& r) {
+    Bytes b = read_bytes(r);
+    std::vector<int64_t> offsets;
+    size_t at = 0;
+    while (at < b.size()) {
+      protocol::BatchHeaderView h(b.data() + at);
+      offsets.push_back(h.base_offset());
+      at += size_t(h.size_bytes());
+    }
+    EXPECT_EQ(at, b.size());
+    return offsets;
+  }
+
+  TempDir tmp_;
+  std::shared_ptr<LogDir> dir_ = std::make_shared<LogDir>(tmp_.path(), posix_file_ops());
+  TopicPartition tp_{"orders", 3};
+  LogConfig config_;
+  int64_t now_ = 1'700'000'000'000;
+};
+
+TEST_F(LogTest, AppendAssignsOffsetsAndReadReturnsWholeBatches) {
+  auto log = open_log();
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->log_end_offset(), 0);
+  auto a = append(*log, 5);
+  EXPECT_EQ(a.base_offset, 0);
+  EXPECT_EQ(a.last_offset, 4);
+  auto b = append(*log, 3);
+  EXPECT_EQ(b.base_offset, 5);
+  EXPECT_EQ(b.last_offset, 7);
+  EXPECT_EQ(log->log_end_offset(), 8);
+
+  auto r = log->read(0, 1 << 20, log->log_end_offset(), true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(batch_offsets(*r), (std::vector<int64_t>{0, 5}));
+  EXPECT_EQ(r->first_offset, 0);
+  EXPECT_EQ(r->log_end_offset, 8);
+
+  // An offset inside the second batch returns that batch.
+  r = log->read(6, 1 << 20, 8, true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(batch_offsets(*r), (std::vector<int64_t>{5}));
+  EXPECT_EQ(r->first_offset, 5);
+
+  // The leader epoch was stamped.
+  Bytes bytes = read_bytes(*r);
+  EXPECT_EQ(protocol::BatchHeaderView(bytes.data()).partition_leader_epoch(), 3);
+}
+
+TEST_F(LogTest, ReadRespectsMaxOffsetMaxBytesAndMinOne) {
+  auto log = open_log();
+  for (int i = 0; i < 10; ++i) append(*log, 2, 100);  // batches at 0,2,...,18
+  int64_t batch_size = make_batch(2, 100).size();
+
+  // max_offset (high watermark) at 6: batches 0,2,4 only.
+  auto r = log->read(0, 1 << 20, 6, true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(batch_offsets(*r), (std::vector<int64_t>{0, 2, 4}));
+
+  // max_bytes of 2.5 batches gives 2 whole batches.
+  r = log->read(0, batch_size * 5 / 2, 20, true);
+  EXPECT_EQ(batch_offsets(*r), (std::vector<int64_t>{0, 2}));
+
+  // max_bytes smaller than one batch: one batch with min_one, none without.
+  r = log->read(4, 10, 20, true);
+  EXPECT_EQ(batch_offsets(*r), (std::vector<int64_t>{4}));
+  r = log->read(4, 10, 20, false);
+  EXPECT_EQ(r->region.length, 0);
+
+  // At the log end, or at max_offset: empty, not an error.
+  r = log->read(20, 1 << 20, 20, true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->region.length, 0);
+  r = log->read(6, 1 << 20, 6, true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->region.length, 0);
+
+  // Outside [log start, log end]: OFFSET_OUT_OF_RANGE.
+  r = log->read(21, 1 << 20, 30, true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kOffsetOutOfRange);
+  r = log->read(-1, 1 << 20, 30, true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kOffsetOutOfRange);
+}
+
+TEST_F(LogTest, RollsOnSegmentBytesAndReadsAcrossSegments) {
+  config_.segment_bytes = 4096;
+  config_.index_interval_bytes = 512;
+  auto log = open_log();
+  for (int i = 0; i < 100; ++i) append(*log, 4, 100);  // ~500-byte batches
+  EXPECT_GT(log->segment_count(), 10u);
+  EXPECT_EQ(log->log_end_offset(), 400);
+  // Every offset reads back as the batch holding it.
+  for (int64_t o = 0; o < 400; o += 7) {
+    auto r = log->read(o, 1, 400, true);
+    ASSERT_TRUE(r.ok()) << o;
+    auto offsets = batch_offsets(*r);
+    ASSERT_EQ(offsets.size(), 1u) << o;
+    EXPECT_EQ(offsets[0], o / 4 * 4);
+  }
+  // A read never spans two segments.
+  auto r = log->read(0, 1 << 30, 400, true);
+  EXPECT_LE(r->region.length, 4096);
+  // Kafka's file names.
+  EXPECT_TRUE(std::filesystem::exists(tmp_ / "orders-3/00000000000000000000.log"));
+  EXPECT_TRUE(std::filesystem::exists(tmp_ / "orders-3/00000000000000000000.index"));
+  EXPECT_TRUE(std::filesystem::exists(tmp_ / "orders-3/00000000000000000000.timeindex"));
+}
+
+TEST_F(LogTest, RegionOutlivesDeletedSegment) {
+  config_.segment_bytes = 1024;
+  config_.file_delete_delay_ms = 0;
+  auto log = open_log();
+  for (int i = 0; i < 10; ++i) append(*log, 4, 100);
+  auto r = log->read(0, 1 << 20, 40, true);
+  ASSERT_TRUE(r.ok());
+  Bytes before = read_bytes(*r);
+  log->set_high_watermark(40);
+  ASSERT_TRUE(log->delete_records_before(36).ok());
+  log->delete_expired_files(now_ + 1);
+  EXPECT_GE(log->log_start_offset(), 36);
+  EXPECT_EQ(read_bytes(*r), before);  // the fd is still open
+  auto gone = log->read(0, 1 << 20, 40, true);
+  EXPECT_EQ(gone.error().code, ErrorCode::kOffsetOutOfRange);
+}
+
+TEST_F(LogTest, RejectsBadFraming) {
+  auto log = open_log();
+  Bytes b = make_batch(3);
+  b.resize(b.size() - 1);
+  auto r = log->append(b, 0, now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kCorruptMessage);
+  EXPECT_EQ(log->log_end_offset(), 0);
+  Bytes empty;
+  EXPECT_FALSE(log->append(empty, 0, now_).ok());
+}
+
+TEST_F(LogTest, CleanReopenKeepsEverything) {
+  config_.segment_bytes = 2048;
+  config_.index_interval_bytes = 256;
+  {
+    auto log = open_log();
+    for (int i = 0; i < 30; ++i) append(*log, 3, 50);
+    ASSERT_TRUE(log->close().ok());
+  }
+  auto log = open_log(true, LogCheckpoints{90, 0, 90});
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->log_end_offset(), 90);
+  EXPECT_EQ(log->high_watermark(), 90);
+  for (int64_t o = 0; o < 90; o += 5) {
+    auto r = log->read(o, 1, 90, true);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(batch_offsets(*r), (std::vector<int64_t>{o / 3 * 3}));
+  }
+  auto a = append(*log, 2);
+  EXPECT_EQ(a.base_offset, 90);
+}
+
+}  // namespace
+}  // namespace moldau::storage
