@@ -1,0 +1,189 @@
+"""Fixtures for Moldau's integration tests: real brokers, real clients.
+
+  --broker=moldau (default)  runs <MOLDAU_BIN> (default build/moldau)
+  --broker=kafka             runs Apache Kafka from Maven Central jars instead, to check
+                             that the tests themselves are right
+
+Brokers listen on a free 127.0.0.1 port with a fresh data dir under pytest's tmp dir;
+each broker's output goes to broker.log in its dir, and the part written during a
+failing test is attached to that test's report.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import broker as brokers  # noqa: E402
+from harness.util import REPO_DIR, unique_topic, wait_until  # noqa: E402
+
+# Every broker started in this session, for the failure report hook.
+_STARTED: list = []
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("moldau")
+    g.addoption("--broker", choices=["moldau", "kafka"],
+                default=os.environ.get("MOLDAU_TEST_BROKER", "moldau"),
+                help="broker under test: moldau (default) or Apache Kafka from Maven Central jars")
+    g.addoption("--moldau-bin", default=os.environ.get("MOLDAU_BIN", str(REPO_DIR / "build" / "moldau")),
+                help="the moldau binary (default: $MOLDAU_BIN or build/moldau)")
+    g.addoption("--kafka-version", default=os.environ.get("KAFKA_VERSION", "4.3.1"),
+                help="Apache Kafka version for --broker=kafka and the CLI tools (default 4.3.1)")
+
+
+def pytest_configure(config):
+    os.environ["KAFKA_VERSION"] = config.getoption("--kafka-version")
+    os.environ.setdefault("KAFKAJS_NO_PARTITIONER_WARNING", "1")
+
+
+def pytest_report_header(config):
+    kind = config.getoption("--broker")
+    if kind == "moldau":
+        return f"broker under test: moldau ({config.getoption('--moldau-bin')})"
+    return f"broker under test: Apache Kafka {config.getoption('--kafka-version')} (Maven Central jars)"
+
+
+class BrokerFactory:
+    """Makes brokers of the kind under test; remembers them so they are stopped."""
+
+    def __init__(self, config, base_dir: Path):
+        self.kind = config.getoption("--broker")
+        self.moldau_bin = config.getoption("--moldau-bin")
+        self.base_dir = Path(base_dir)
+        self.made: list = []
+
+    def new(self, name="broker", overrides=None, start=True) -> brokers.Broker:
+        d = self.base_dir / f"{name}-{len(self.made)}"
+        b = brokers.make_broker(self.kind, d, overrides, self.moldau_bin)
+        self.made.append(b)
+        _STARTED.append(b)
+        if start:
+            b.start()
+        return b
+
+    def stop_all(self):
+        errors = []
+        for b in self.made:
+            try:
+                b.stop()
+            except Exception as e:  # noqa: BLE001 - collected, reported below
+                errors.append(f"{b.describe()}: {e}")
+                b.kill()
+        self.made.clear()
+        return errors
+
+
+@pytest.fixture(scope="session")
+def broker_kind(pytestconfig) -> str:
+    return pytestconfig.getoption("--broker")
+
+
+@pytest.fixture(scope="session")
+def _session_factory(pytestconfig, tmp_path_factory):
+    f = BrokerFactory(pytestconfig, tmp_path_factory.mktemp("brokers"))
+    yield f
+    f.stop_all()
+
+
+@pytest.fixture(scope="session")
+def broker(_session_factory) -> brokers.Broker:
+    """The shared broker: default settings (auto-create on, num.partitions=1). Tests
+    that use it must use unique topic names and must not restart it."""
+    return _session_factory.new("shared")
+
+
+@pytest.fixture(scope="session")
+def restricted_broker(_session_factory) -> brokers.Broker:
+    """A second shared broker with auto.create.topics.enable=false and
+    socket.request.max.bytes=1048576."""
+    return _session_factory.new("restricted", {"auto.create.topics.enable": "false",
+                                               "socket.request.max.bytes": 1048576})
+
+
+@pytest.fixture
+def broker_factory(pytestconfig, tmp_path):
+    """For tests that restart, crash or configure a broker of their own:
+    broker_factory.new(overrides={...}) starts one; all are stopped after the test."""
+    f = BrokerFactory(pytestconfig, tmp_path)
+    yield f
+    errors = f.stop_all()
+    assert not errors, "; ".join(errors)
+
+
+@pytest.fixture(scope="session")
+def bootstrap(broker) -> str:
+    return broker.bootstrap
+
+
+@pytest.fixture(scope="session")
+def admin(broker):
+    from confluent_kafka.admin import AdminClient
+    return AdminClient({"bootstrap.servers": broker.bootstrap, "socket.timeout.ms": 10000})
+
+
+def create_topic(admin_client, name, partitions=1, configs=None, timeout=30.0):
+    """Creates a topic with confluent-kafka's admin client and waits until the broker's
+    metadata shows a leader for every partition."""
+    from confluent_kafka.admin import NewTopic
+    fut = admin_client.create_topics([NewTopic(name, partitions, 1, config=configs or {})],
+                                      operation_timeout=timeout, request_timeout=timeout)
+    fut[name].result(timeout)
+
+    def ready():
+        t = admin_client.list_topics(name, timeout=5).topics.get(name)
+        return (t is not None and t.error is None and len(t.partitions) == partitions
+                and all(p.leader >= 0 for p in t.partitions.values()))
+    wait_until(ready, timeout, what=f"topic {name} with {partitions} partitions and leaders")
+    return name
+
+
+@pytest.fixture
+def new_topic(admin, request):
+    """new_topic(partitions=1, configs=None) -> a fresh topic's name on the shared broker."""
+    prefix = request.node.name.replace("[", "-").replace("]", "")[:60]
+
+    def make(partitions=1, configs=None):
+        return create_topic(admin, unique_topic(prefix), partitions, configs)
+    return make
+
+
+@pytest.fixture
+def topic_name(request):
+    """A unique topic name (not created)."""
+    return unique_topic(request.node.name.replace("[", "-").replace("]", "")[:60])
+
+
+# ----------------------------------------------------------------------------- failure logs
+
+_LOG_MARKS = pytest.StashKey[dict]()
+
+
+@pytest.fixture(autouse=True)
+def _mark_broker_logs(request):
+    request.node.stash[_LOG_MARKS] = {id(b): b.log_offset() for b in _STARTED}
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if not rep.failed or rep.when not in ("setup", "call"):
+        return
+    marks = item.stash.get(_LOG_MARKS, {})
+    for b in _STARTED:
+        start = marks.get(id(b), 0)
+        if b.log_offset() > start:
+            rep.sections.append((f"{b.kind} broker log, {b.dir} (written during this test)",
+                                 b.log_tail(start_offset=start, max_lines=150)))
+
+
+def pytest_sessionstart(session):
+    session.config._moldau_t0 = time.monotonic()
