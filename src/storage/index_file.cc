@@ -66,6 +66,7 @@ size_t IndexFile::entries() const {
 }
 
 const uint8_t* IndexFile::entry(size_t i) const {
+  if (!writable_ && !mapped_) map();
   assert(i < entries());
   return (writable_ ? mem_.data() : map_) + i * entry_size_;
 }

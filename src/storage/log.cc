@@ -202,6 +202,7 @@ Result<FlushJob> Log::prepare_flush(int64_t offset) {
   if (offline()) return dir_->offline_error();
   FlushJob job;
   job.target = std::min(offset, log_end_);
+  job.ops = dir_->ops();
   if (dir_needs_sync_) {
     job.sync_dir = dir_path_;
     dir_needs_sync_ = false;

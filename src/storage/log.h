@@ -52,6 +52,7 @@ struct LogCheckpoints {
 struct FlushJob {
   std::vector<std::shared_ptr<File>> files;
   std::string sync_dir;  // a directory to fsync too (new segment files), or ""
+  FileOps* ops = nullptr;  // for sync_dir
   int64_t target = 0;    // the recovery point once this is done
 };
 

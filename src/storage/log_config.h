@@ -19,6 +19,8 @@ struct LogConfig {
   // Moldau extension: an acknowledged write has been fdatasync'ed (the broker
   // waits for LogManager::flush_async before answering). docs/durability.md.
   bool fsync_on_ack = false;
+
+  bool operator==(const LogConfig&) const = default;
 };
 
 }  // namespace moldau::storage
