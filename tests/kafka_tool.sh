@@ -24,12 +24,27 @@ here=$(cd "$(dirname "$0")" && pwd)
 libs=$(bash "$here/../scripts/install-kafka.sh" "${KAFKA_VERSION:-4.3.1}")
 config="$libs/../config"
 
+# The first of the given classes that Kafka's jars hold (some tools moved between
+# the broker jar and kafka-tools across 4.x releases).
+pick() {
+  local cls jar
+  for cls in "$@"; do
+    for jar in "$libs"/kafka-tools-[0-9]*.jar "$libs"/kafka_2.13-*.jar; do
+      if unzip -l "$jar" "${cls//.//}.class" >/dev/null 2>&1; then
+        echo "$cls"
+        return
+      fi
+    done
+  done
+  echo "$1"
+}
+
 server=0
 case "$tool" in
   kafka-server-start) main=kafka.Kafka; server=1 ;;
   kafka-storage) main=kafka.tools.StorageTool ;;
   kafka-topics) main=org.apache.kafka.tools.TopicCommand ;;
-  kafka-configs) main=org.apache.kafka.tools.ConfigCommand ;;
+  kafka-configs) main=$(pick org.apache.kafka.tools.ConfigCommand kafka.admin.ConfigCommand) ;;
   kafka-console-producer) main=org.apache.kafka.tools.ConsoleProducer ;;
   kafka-console-consumer) main=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
   kafka-consumer-groups) main=org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
@@ -38,13 +53,7 @@ case "$tool" in
   kafka-producer-perf-test) main=org.apache.kafka.tools.ProducerPerformance ;;
   kafka-consumer-perf-test) main=org.apache.kafka.tools.ConsumerPerformance ;;
   kafka-transactions) main=org.apache.kafka.tools.TransactionsCommand ;;
-  kafka-dump-log)
-    # Moved from the broker jar to kafka-tools in 4.3.
-    if unzip -l "$(ls "$libs"/kafka-tools-[0-9]*.jar | head -1)" 'org/apache/kafka/tools/DumpLogSegments.class' >/dev/null 2>&1; then
-      main=org.apache.kafka.tools.DumpLogSegments
-    else
-      main=kafka.tools.DumpLogSegments
-    fi ;;
+  kafka-dump-log) main=$(pick org.apache.kafka.tools.DumpLogSegments kafka.tools.DumpLogSegments) ;;
   *.*) main=$tool ;;
   *) echo "kafka_tool: unknown tool '$tool'" >&2; exit 2 ;;
 esac
@@ -61,5 +70,27 @@ else
   log4j=${KAFKA_LOG4J_OPTS:--Dlog4j2.configurationFile=$config/tools-log4j2.xml}
 fi
 
+# Tools start about twice as fast with a class-data-sharing archive of the classes
+# they load: the first run of each tool writes one beside the jars, later runs map it.
+# (KAFKA_TOOL_CDS=0 turns this off.)
+cds=()
+if [ "$server" = 0 ] && [ "${KAFKA_TOOL_CDS:-1}" = 1 ]; then
+  cds_dir="$libs/../cds"
+  jsa="$cds_dir/${tool##*.}.jsa"
+  quiet_cds=(-Xlog:cds=off -Xlog:cds+dynamic=off)
+  if [ -s "$jsa" ]; then
+    cds=(-XX:SharedArchiveFile="$jsa" "${quiet_cds[@]}")
+  elif mkdir -p "$cds_dir" 2>/dev/null; then
+    tmp="$jsa.$$.tmp"
+    rc=0
+    # shellcheck disable=SC2086
+    java $heap $perf $log4j ${KAFKA_OPTS:-} -XX:ArchiveClassesAtExit="$tmp" "${quiet_cds[@]}" \
+      -cp "$libs/*" "$main" "$@" || rc=$?
+    if [ -s "$tmp" ]; then mv -f "$tmp" "$jsa"; fi
+    rm -f "$tmp"
+    exit $rc
+  fi
+fi
+
 # shellcheck disable=SC2086  # the *_OPTS variables are word lists, as in Kafka's scripts
-exec java $heap $perf $log4j ${KAFKA_OPTS:-} -cp "$libs/*" "$main" "$@"
+exec java $heap $perf $log4j ${KAFKA_OPTS:-} "${cds[@]}" -cp "$libs/*" "$main" "$@"
