@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "storage/testutil.h"
+#include "storage/log_test_fixture.h"
 
 namespace moldau::storage {
 namespace {
@@ -12,47 +12,7 @@ namespace {
 using testing::make_batch;
 using testing::TempDir;
 
-class LogTest : public ::testing::Test {
- protected:
-  std::unique_ptr<Log> open_log(bool clean = true, LogCheckpoints cp = {}) {
-    auto log = Log::open(dir_, tp_, config_, cp, clean, now_);
-    EXPECT_TRUE(log.ok()) << (log.ok() ? "" : log.error().message);
-    return log.ok() ? std::move(log.value()) : nullptr;
-  }
-  AppendResult append(Log& log, int records, size_t value_bytes = 10) {
-    Bytes b = make_batch(records, value_bytes, now_);
-    auto r = log.append(b, 3, now_);
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-    return r.ok() ? *r : AppendResult{};
-  }
-  Bytes read_bytes(const ReadResult& r) {
-    Bytes out(size_t(r.region.length));
-    if (r.region.length > 0) {
-      EXPECT_EQ(::pread(r.region.fd, out.data(), out.size(), r.region.offset),
-                ssize_t(out.size()));
-    }
-    return out;
-  }
-  // Offsets of the batches in a read, from their headers.
-  std::vector<int64_t> batch_offsets(const ReadResult& r) {
-    Bytes b = read_bytes(r);
-    std::vector<int64_t> offsets;
-    size_t at = 0;
-    while (at < b.size()) {
-      protocol::BatchHeaderView h(b.data() + at);
-      offsets.push_back(h.base_offset());
-      at += size_t(h.size_bytes());
-    }
-    EXPECT_EQ(at, b.size());
-    return offsets;
-  }
-
-  TempDir tmp_;
-  std::shared_ptr<LogDir> dir_ = std::make_shared<LogDir>(tmp_.path(), posix_file_ops());
-  TopicPartition tp_{"orders", 3};
-  LogConfig config_;
-  int64_t now_ = 1'700'000'000'000;
-};
+using LogTest = testing::LogFixture;
 
 TEST_F(LogTest, AppendAssignsOffsetsAndReadReturnsWholeBatches) {
   auto log = open_log();
