@@ -77,19 +77,23 @@ Status derive(BrokerConfig& c) {
     auto parsed = parse_listeners(*adv);
     if (!parsed.ok()) return invalid(parsed.error().message);
     for (const auto& a : parsed.value()) {
-      if (is_controller(a)) {
-        return invalid(fmt::format("advertised.listeners must not contain the controller listener {}", a.name));
-      }
       bool known = std::any_of(c.listeners.begin(), c.listeners.end(), [&](const ListenerSpec& l) { return l.name == a.name; });
       if (!known) {
         return invalid(fmt::format("advertised.listeners names {}, which is not in listeners", a.name));
       }
     }
-    c.advertised_listeners = std::move(parsed).value();
+    // Since KIP-853 a controller advertises its listener here too; clients
+    // are only ever told about the others.
+    for (auto& a : parsed.value()) {
+      if (!is_controller(a)) c.advertised_listeners.push_back(std::move(a));
+    }
   } else {
     for (const auto& l : c.listeners) {
       if (!is_controller(l)) c.advertised_listeners.push_back(l);
     }
+  }
+  if (c.advertised_listeners.empty()) {
+    return invalid("advertised.listeners names no listener for clients (only controller listeners)");
   }
   // Directories.
   c.log_dirs = set("log.dirs") ? c.get_list("log.dirs") : c.get_list("log.dir");

@@ -27,7 +27,7 @@ struct BrokerConfig {
   // Derived values start-up needs, already checked.
   int32_t node_id = 1;
   std::vector<ListenerSpec> listeners;             // all of them, controller listeners included
-  std::vector<ListenerSpec> advertised_listeners;  // what clients are told (no controller listeners)
+  std::vector<ListenerSpec> advertised_listeners;  // what clients are told (controller listeners left out)
   std::vector<std::string> controller_listener_names;
   std::map<std::string, SecurityProtocol> security_protocols;  // listener name -> protocol
   std::vector<std::string> log_dirs;
