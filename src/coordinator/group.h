@@ -65,8 +65,10 @@ class Group {
   void sync(const SyncGroupRequest& req, int64_t now_ms, Effects& fx);
   void heartbeat(const HeartbeatRequest& req, int64_t now_ms, Effects& fx);
   void leave(const LeaveGroupRequest& req, int64_t now_ms, Effects& fx);
-  // Fires every deadline that is due at `now_ms`.
+  // Fires the deadlines due at `now_ms`, in order and each at its own time
+  // (at most kMaxDeadlinesPerTick of them; the rest at the next tick).
   void tick(int64_t now_ms, Effects& fx);
+  static constexpr int kMaxDeadlinesPerTick = 10000;
   // The earliest pending deadline, for the driver's timer.
   std::optional<int64_t> next_deadline_ms() const;
 

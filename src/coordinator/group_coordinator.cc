@@ -156,6 +156,7 @@ Effects GroupCoordinator::join(const JoinGroupRequest& req, int64_t now_ms) {
     if (!req.member_id.empty()) return reply(ErrorCode::kUnknownMemberId);
     e = &create(req.group_id, now_ms);
   }
+  e->group->tick(now_ms, fx);  // deadlines that passed come first
   e->group->join(req, now_ms, fx);
   return fx;
 }
@@ -173,6 +174,7 @@ Effects GroupCoordinator::sync(const SyncGroupRequest& req, int64_t now_ms) {
     fx.responses.emplace_back(sync_error(req.handle, status));
     return fx;
   }
+  e->group->tick(now_ms, fx);
   e->group->sync(req, now_ms, fx);
   return fx;
 }
@@ -186,6 +188,7 @@ Effects GroupCoordinator::heartbeat(const HeartbeatRequest& req, int64_t now_ms)
     fx.responses.emplace_back(HeartbeatResponse{req.handle, status});
     return fx;
   }
+  e->group->tick(now_ms, fx);
   e->group->heartbeat(req, now_ms, fx);
   return fx;
 }
@@ -197,6 +200,7 @@ Effects GroupCoordinator::leave(const LeaveGroupRequest& req, int64_t now_ms) {
   r.error = group_status(req.group_id, false);
   Entry* e = r.error == ErrorCode::kNone ? find(req.group_id) : nullptr;
   if (e) {
+    e->group->tick(now_ms, fx);
     e->group->leave(req, now_ms, fx);
     return fx;
   }

@@ -163,12 +163,16 @@ class GroupCoordinator {
   PartitionState partition_state(int32_t partition) const;
 
   // --- the classic protocol (group_coordinator.cc)
+  // Each first fires the group's deadlines that have passed, so that the
+  // outcome does not depend on when the driver last ticked.
   Effects join(const JoinGroupRequest& req, int64_t now_ms);
   Effects sync(const SyncGroupRequest& req, int64_t now_ms);
   Effects heartbeat(const HeartbeatRequest& req, int64_t now_ms);
   Effects leave(const LeaveGroupRequest& req, int64_t now_ms);
   // Fires the groups' deadlines and, every offsets.retention.check.interval.ms,
-  // expires offsets and deletes Empty groups left without any.
+  // expires offsets and deletes Empty groups left without any. The driver
+  // calls it at next_deadline_ms() (the offsets and admin calls below do not
+  // fire deadlines themselves).
   Effects tick(int64_t now_ms);
   std::optional<int64_t> next_deadline_ms() const;
 

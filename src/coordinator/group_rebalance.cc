@@ -218,17 +218,20 @@ std::optional<int64_t> Group::next_deadline_ms() const {
 }
 
 void Group::tick(int64_t now_ms, Effects& fx) {
-  // Fire due deadlines earliest first. A fired deadline is cleared or moved
-  // past now_ms, so the loop ends; ties go join, sync, members, pending.
-  for (;;) {
+  // Fire the due deadlines in order, each at its own time, so that the
+  // outcome does not depend on how often the driver ticks. A fired deadline
+  // is cleared or moved past the time it fired at, so time advances; the
+  // bound only matters for a driver that slept through many tiny timeouts.
+  // Ties go join, sync, members, pending members.
+  for (int firing = 0; firing < kMaxDeadlinesPerTick; ++firing) {
     enum class Kind { kNone, kJoin, kSync, kMember, kPending } kind = Kind::kNone;
-    int64_t best = 0;
+    int64_t at = 0;
     std::string who;
     auto consider = [&](std::optional<int64_t> d, Kind k, const std::string* id) {
       if (!d || *d > now_ms) return;
-      if (kind != Kind::kNone && *d >= best) return;
+      if (kind != Kind::kNone && *d >= at) return;
       kind = k;
-      best = *d;
+      at = *d;
       if (id) who = *id;
     };
     consider(join_deadline_ms_, Kind::kJoin, nullptr);
@@ -237,10 +240,10 @@ void Group::tick(int64_t now_ms, Effects& fx) {
     for (const auto& [id, d] : pending_members_) consider(d, Kind::kPending, &id);
     switch (kind) {
       case Kind::kNone: return;
-      case Kind::kJoin: fire_join_timer(now_ms, fx); break;
-      case Kind::kSync: fire_sync_timer(now_ms, fx); break;
+      case Kind::kJoin: fire_join_timer(at, fx); break;
+      case Kind::kSync: fire_sync_timer(at, fx); break;
       case Kind::kMember:
-      case Kind::kPending: fire_heartbeat(who, now_ms, fx); break;
+      case Kind::kPending: fire_heartbeat(who, at, fx); break;
     }
   }
 }
