@@ -84,7 +84,11 @@ void Controller::handle_commit(const CommittedBatch& batch) {
   }
   ImagePtr old = std::move(image_);
   image_ = builder.build();
-  for (const auto& l : listeners_) l(old, image_, batch);
+  // Copies: a listener may start another operation, which commits (and
+  // replaces image_) before this loop ends, or may subscribe someone new.
+  ImagePtr now = image_;
+  auto listeners = listeners_;
+  for (const auto& l : listeners) l(old, now, batch);
 }
 
 void Controller::commit(std::vector<Record> records, std::function<void(Status)> done) {

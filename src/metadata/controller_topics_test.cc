@@ -317,6 +317,27 @@ TEST(ControllerTopics, AutoCreate) {
   EXPECT_FALSE(off.controller().auto_create_enabled());
 }
 
+TEST(ControllerTopics, ListenerMayStartAnotherOperation) {
+  ControllerHarness h;
+  std::vector<std::pair<size_t, size_t>> seen;  // topic counts of (old, new) per change
+  h.controller().on_change([&](const ImagePtr& o, const ImagePtr& n, const CommittedBatch&) {
+    seen.push_back({o->topics().size(), n->topics().size()});
+    if (n->topic("first") && !n->topic("second")) {
+      CreatableTopic t;
+      t.name = "second";
+      h.controller().create_topics({t}, false, [](std::vector<CreateTopicResult> r) {
+        EXPECT_EQ(r[0].error, ErrorCode::kNone);
+      });
+    }
+  });
+  ASSERT_EQ(h.create_one("first").error, ErrorCode::kNone);
+  EXPECT_NE(h.image()->topic("second"), nullptr);
+  // Each listener call sees a consistent pair of images.
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], (std::pair<size_t, size_t>{0, 1}));
+  EXPECT_EQ(seen[1], (std::pair<size_t, size_t>{1, 2}));
+}
+
 TEST(ControllerTopics, RestartReplaysToTheSameImage) {
   ControllerHarness h;
   h.add_broker(2);
