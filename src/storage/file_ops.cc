@@ -25,6 +25,7 @@ int FileOps::rename(const std::string& from, const std::string& to) {
 }
 int FileOps::unlink(const std::string& path) { return ::unlink(path.c_str()); }
 int FileOps::mkdir(const std::string& path) { return ::mkdir(path.c_str(), 0755); }
+int FileOps::close(int fd) { return ::close(fd); }
 
 FileOps* posix_file_ops() {
   static FileOps ops;
@@ -43,7 +44,7 @@ Result<std::shared_ptr<File>> File::open(FileOps* ops, std::string path, int fla
 }
 
 File::~File() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) ops_->close(fd_);
 }
 
 Status File::write_at(const void* data, size_t n, int64_t at) {
@@ -109,7 +110,7 @@ Status sync_dir(FileOps* ops, const std::string& dir) {
   if (fd < 0) return io_error("open", dir, errno);
   int rc = ops->fsync(fd);
   int err = errno;
-  ::close(fd);
+  ops->close(fd);
   if (rc != 0) return io_error("fsync", dir, err);
   return {};
 }

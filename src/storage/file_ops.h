@@ -28,6 +28,7 @@ class FileOps {
   virtual int rename(const std::string& from, const std::string& to);
   virtual int unlink(const std::string& path);
   virtual int mkdir(const std::string& path);
+  virtual int close(int fd);
 };
 
 // The process-wide POSIX implementation.

@@ -213,9 +213,9 @@ Result<FlushJob> Log::prepare_flush(int64_t offset) {
   if (it != segments_.begin()) --it;
   for (; it != segments_.end() && it->first < job.target; ++it) {
     Segment& seg = *it->second;
-    // A sealed segment's indexes must be durable before the recovery point
-    // passes it (recovery will trust them); the active one's are rebuilt.
-    if (auto s = seg.write_indexes(); !s) return fail(s.error());
+    // A sealed segment's indexes (written when it was sealed) must be
+    // durable before the recovery point passes it: recovery will trust them.
+    // The active one's are rebuilt by recovery and need no write here.
     auto files = seg.files_to_sync(!seg.active());
     job.files.insert(job.files.end(), files.begin(), files.end());
   }

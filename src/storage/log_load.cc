@@ -164,6 +164,7 @@ Status Log::load(const LogCheckpoints& cp, bool clean_shutdown, int64_t now_ms) 
 
 Status Log::recover_from(std::map<int64_t, std::unique_ptr<Segment>>::iterator first) {
   // Epochs from the recovered batches replace what the file said about them.
+  const std::vector<EpochEntry> epochs_before = epochs_.entries();
   epochs_.truncate_from_end(first->first);
   for (auto it = first; it != segments_.end(); ++it) {
     Segment& seg = *it->second;
@@ -188,6 +189,8 @@ Status Log::recover_from(std::map<int64_t, std::unique_ptr<Segment>>::iterator f
       break;
     }
   }
+  // Unchanged epochs are not rewritten: a full disk must not stop a restart.
+  if (epochs_.entries() == epochs_before) return {};
   return epochs_.persist();
 }
 
