@@ -190,3 +190,58 @@ TEST(GroupErrorsTest, ADeletedGroupIsDeadForItsMembersAndTheCoordinatorForgetsIt
 
 }  // namespace
 }  // namespace moldau::coordinator
+
+namespace moldau::coordinator {
+namespace {
+
+// A Dead group (deleted or unloaded while a request was on its way) answers
+// everything COORDINATOR_NOT_AVAILABLE: the member rediscovers its coordinator.
+TEST(GroupErrorsTest, DeadGroupAnswersCoordinatorNotAvailable) {
+  GroupConfig config;
+  MemberIdGenerator ids(7);
+  Group g("g", 0, config, ids, 0);
+  Effects fx;
+  JoinGroupRequest join;
+  join.handle = 1;
+  join.api_version = 3;
+  join.group_id = "g";
+  join.client_id = "a";
+  join.session_timeout_ms = 10000;
+  join.rebalance_timeout_ms = 10000;
+  join.protocol_type = "consumer";
+  join.protocols = {{"range", {}}};
+  g.join(join, 0, fx);
+  ASSERT_TRUE(fx.responses.empty());  // held in the initial delay
+  std::string id = g.members().at(0).member_id;
+
+  g.mark_dead(ErrorCode::kNotCoordinator, 10, fx);
+  ASSERT_EQ(fx.responses.size(), 1u);
+  EXPECT_EQ(std::get<JoinGroupResponse>(fx.responses[0]).error, ErrorCode::kNotCoordinator);
+  EXPECT_EQ(g.state(), GroupState::kDead);
+  EXPECT_FALSE(g.next_deadline_ms().has_value());
+
+  fx = {};
+  join.handle = 2;
+  g.join(join, 20, fx);
+  HeartbeatRequest hb;
+  hb.handle = 3;
+  hb.member_id = id;
+  g.heartbeat(hb, 20, fx);
+  SyncGroupRequest sync;
+  sync.handle = 4;
+  sync.member_id = id;
+  g.sync(sync, 20, fx);
+  LeaveGroupRequest leave;
+  leave.handle = 5;
+  leave.members = {{id, std::nullopt}};
+  g.leave(leave, 20, fx);
+  ASSERT_EQ(fx.responses.size(), 4u);
+  EXPECT_EQ(std::get<JoinGroupResponse>(fx.responses[0]).error, ErrorCode::kCoordinatorNotAvailable);
+  EXPECT_EQ(std::get<HeartbeatResponse>(fx.responses[1]).error, ErrorCode::kCoordinatorNotAvailable);
+  EXPECT_EQ(std::get<SyncGroupResponse>(fx.responses[2]).error, ErrorCode::kCoordinatorNotAvailable);
+  EXPECT_EQ(std::get<LeaveGroupResponse>(fx.responses[3]).error, ErrorCode::kCoordinatorNotAvailable);
+  EXPECT_EQ(g.validate_offset_commit(id, std::nullopt, 1), ErrorCode::kCoordinatorNotAvailable);
+}
+
+}  // namespace
+}  // namespace moldau::coordinator
