@@ -40,8 +40,9 @@ Result<std::vector<Listener>> parse_listeners(const std::string& text) {
   return out;
 }
 
-Server::Server(asio::io_context& io, ConnectionLimits limits, FrameHandler handler)
-    : io_(io), limits_(limits), handler_(std::move(handler)) {}
+Server::Server(asio::io_context& io, ConnectionLimits limits, FrameHandler handler,
+               std::function<void(uint64_t)> on_closed)
+    : io_(io), limits_(limits), handler_(std::move(handler)), on_closed_(std::move(on_closed)) {}
 
 Server::~Server() { stop(); }
 
@@ -83,7 +84,10 @@ void Server::accept(size_t i) {
     if (stopped_) return;
     if (!ec) {
       auto conn = std::make_shared<Connection>(std::move(sock), limits_, handler_,
-                                               [this](Connection* c) { connections_.erase(c); });
+                                               [this](Connection* c) {
+                                                 if (on_closed_) on_closed_(c->id());
+                                                 connections_.erase(c);
+                                               });
       connections_.emplace(conn.get(), conn);
       conn->start();
     } else if (ec == asio::error::operation_aborted) {

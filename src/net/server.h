@@ -24,7 +24,9 @@ Result<std::vector<Listener>> parse_listeners(const std::string& text);
 
 class Server {
  public:
-  Server(asio::io_context& io, ConnectionLimits limits, FrameHandler handler);
+  // `on_closed` (optional) hears the id of every connection that closes.
+  Server(asio::io_context& io, ConnectionLimits limits, FrameHandler handler,
+         std::function<void(uint64_t)> on_closed = nullptr);
   ~Server();
 
   // Binds every listener; fails with a message naming the address.
@@ -41,6 +43,7 @@ class Server {
   asio::io_context& io_;
   ConnectionLimits limits_;
   FrameHandler handler_;
+  std::function<void(uint64_t)> on_closed_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   bool stopped_ = false;

@@ -1,0 +1,243 @@
+// Produce: validate each batch from its header, CRC and records (KIP-467),
+// assign offsets in place in the request buffer, append the same bytes.
+#include <memory>
+#include <set>
+
+#include "base/log.h"
+#include "kafka/handlers/handlers.h"
+#include "kafka/handlers/util.h"
+#include "kafka/limits.h"
+#include "metadata/config_catalog.h"
+#include "protocol/msg/produce_request.h"
+#include "protocol/msg/produce_response.h"
+#include "protocol/record_batch.h"
+#include "storage/log_manager.h"
+
+namespace moldau::kafka {
+namespace {
+
+using protocol::ProduceRequest;
+using protocol::ProduceResponse;
+using PartitionResponse = ProduceResponse::PartitionProduceResponse;
+
+std::optional<protocol::Compression> target_compression(const std::string& type) {
+  if (type == "uncompressed") return protocol::Compression::kNone;
+  if (type == "gzip") return protocol::Compression::kGzip;
+  if (type == "snappy") return protocol::Compression::kSnappy;
+  if (type == "lz4") return protocol::Compression::kLz4;
+  if (type == "zstd") return protocol::Compression::kZstd;
+  return std::nullopt;  // "producer": keep what the client sent
+}
+
+void set_error(PartitionResponse& p, const Error& e) {
+  p.error_code = wire(e.code);
+  p.error_message = e.message;
+  p.base_offset = -1;
+}
+
+// Shared by the partitions of one request that finish asynchronously (fsync
+// on ack): the response goes out when the last one is done.
+struct PendingProduce {
+  RequestContext ctx;
+  ProduceResponse resp;
+  int16_t acks = 1;
+  int outstanding = 0;
+  void finish_one() {
+    if (--outstanding == 0 && acks != 0) ctx.respond(resp);
+  }
+};
+
+// Validates and appends one partition's records. Returns true when the
+// response waits for a flush (fsync on ack).
+bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
+                       const metadata::TopicImage& topic, ProduceRequest::PartitionProduceData& data,
+                       PartitionResponse& out) {
+  out.index = data.index;
+  if (data.index < 0 || size_t(data.index) >= topic.partitions.size()) {
+    set_error(out, {ErrorCode::kUnknownTopicOrPartition,
+                    "partition " + std::to_string(data.index) + " of topic '" + topic.name +
+                        "' does not exist"});
+    return false;
+  }
+  if (data.records.is_null || data.records.size() == 0) {
+    set_error(out, {ErrorCode::kInvalidRecord, "the produce request has no records"});
+    return false;
+  }
+  const int64_t now = now_ms();
+  const std::string& name = topic.name;
+  const int64_t max_message_bytes = metadata::config_as_long(broker.topic_config(name, "max.message.bytes"));
+  const bool log_append_time = broker.topic_config(name, "message.timestamp.type") == "LogAppendTime";
+  const auto target = target_compression(broker.topic_config(name, "compression.type"));
+
+  protocol::RecordChecks checks;
+  checks.now_ms = now;
+  checks.require_key = broker.topic_config(name, "cleanup.policy").find("compact") != std::string::npos;
+  if (!log_append_time) {
+    checks.timestamp_before_max_ms =
+        metadata::config_as_long(broker.topic_config(name, "message.timestamp.before.max.ms"));
+    checks.timestamp_after_max_ms =
+        metadata::config_as_long(broker.topic_config(name, "message.timestamp.after.max.ms"));
+  }
+
+  std::span<uint8_t> buf = data.records.mutable_bytes();
+  Bytes rewritten;  // only when batches must be recompressed
+  bool recompressed = false;
+  protocol::BatchWalker walker(buf);
+  while (auto b = walker.next()) {
+    if (b->bytes.size() > size_t(max_message_bytes)) {
+      set_error(out, {ErrorCode::kMessageTooLarge,
+                      "a record batch of " + std::to_string(b->bytes.size()) +
+                          " bytes is larger than max.message.bytes=" + std::to_string(max_message_bytes) +
+                          " of topic '" + name + "'"});
+      return false;
+    }
+    if (Status s = protocol::validate_batch_header(b->bytes); !s) {
+      set_error(out, s.error());
+      return false;
+    }
+    protocol::RecordsSummary summary;
+    if (Status s = protocol::validate_records(b->bytes, kMaxDecompressedBatchBytes, checks, &summary); !s) {
+      set_error(out, s.error());
+      for (const auto& re : summary.record_errors) out.record_errors.push_back({re.batch_index, re.message, {}});
+      return false;
+    }
+    uint8_t* start = buf.data() + b->position;
+    if (log_append_time) {
+      if (Status s = protocol::stamp_log_append_time(start, b->bytes.size(), now); !s) {
+        set_error(out, s.error());
+        return false;
+      }
+    }
+    if (target && b->header().compression() != *target) {
+      auto re = protocol::recompress(b->bytes, *target, kMaxDecompressedBatchBytes);
+      if (!re) {
+        set_error(out, re.error());
+        return false;
+      }
+      rewritten.insert(rewritten.end(), re->begin(), re->end());
+      recompressed = true;
+    } else {
+      rewritten.insert(rewritten.end(), b->bytes.begin(), b->bytes.end());
+    }
+  }
+  if (!walker.status()) {
+    set_error(out, walker.status().error());
+    return false;
+  }
+  // The common case appends the request's own bytes; `rewritten` is used only
+  // when some batch had to be recompressed.
+  std::span<uint8_t> to_append = recompressed ? std::span<uint8_t>(rewritten) : buf;
+
+  storage::TopicPartition tp{name, data.index};
+  storage::Log* log = broker.logs().get(tp);
+  if (!log) {
+    auto created = broker.logs().get_or_create(tp, topic.id.to_string(), broker.log_config_for(name));
+    if (!created) {
+      set_error(out, created.error());
+      return false;
+    }
+    log = *created;
+  }
+  auto appended = log->append(to_append, topic.partitions[size_t(data.index)].leader_epoch, now);
+  if (!appended) {
+    set_error(out, appended.error());
+    return false;
+  }
+  out.base_offset = appended->base_offset;
+  out.log_append_time_ms = log_append_time ? now : -1;
+  out.log_start_offset = appended->log_start_offset;
+  const int64_t end = appended->last_offset + 1;
+  if (log->config().fsync_on_ack) {
+    // The acknowledgement (and the high watermark) waits for the group commit.
+    PartitionResponse* slot = &out;
+    broker.logs().flush_async(log, end, [&broker, pending, slot, log, tp, end](Status s) {
+      if (!s) {
+        set_error(*slot, s.error());
+      } else {
+        log->set_high_watermark(std::max(log->high_watermark(), end));
+        broker.waiters().notify({tp.topic, tp.partition});
+      }
+      pending->finish_one();
+    });
+    return true;
+  }
+  log->set_high_watermark(log->log_end_offset());
+  broker.waiters().notify({tp.topic, tp.partition});
+  return false;
+}
+
+void produce_all(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
+                 const std::shared_ptr<ProduceRequest>& req) {
+  auto image = broker.controller().image();
+  ProduceResponse& resp = pending->resp;
+  resp.responses.reserve(req->topic_data.size());
+  // Reserve everything first: flush callbacks keep pointers into the response.
+  for (auto& t : req->topic_data) {
+    auto& tr = resp.responses.emplace_back();
+    tr.name = t.name;
+    tr.partition_responses.resize(t.partition_data.size());
+  }
+  pending->outstanding = 1;  // held until every partition has been started
+  for (size_t ti = 0; ti < req->topic_data.size(); ++ti) {
+    auto& t = req->topic_data[ti];
+    auto& tr = resp.responses[ti];
+    const metadata::TopicImage* topic = image->topic(t.name);
+    for (size_t pi = 0; pi < t.partition_data.size(); ++pi) {
+      auto& out = tr.partition_responses[pi];
+      if (!topic) {
+        out.index = t.partition_data[pi].index;
+        set_error(out, {ErrorCode::kUnknownTopicOrPartition, "topic '" + t.name + "' does not exist"});
+        continue;
+      }
+      if (produce_partition(broker, pending, *topic, t.partition_data[pi], out)) ++pending->outstanding;
+    }
+  }
+  pending->finish_one();
+}
+
+}  // namespace
+
+void handle_produce(Broker& broker, RequestContext& ctx) {
+  auto req = std::make_shared<ProduceRequest>();
+  if (!ctx.decode(*req)) {
+    MOLDAU_LOG_WARN("closing connection from {}: malformed Produce v{} request", ctx.connection()->peer(),
+                    ctx.api_version());
+    ctx.close_connection();
+    return;
+  }
+  auto pending = std::make_shared<PendingProduce>(PendingProduce{ctx, {}, req->acks, 0});
+  const bool unsupported = ctx.api_version() < 3;
+  const bool bad_acks = req->acks != 0 && req->acks != 1 && req->acks != -1;
+  if (unsupported || bad_acks) {
+    ErrorCode code = unsupported ? ErrorCode::kUnsupportedVersion : ErrorCode::kInvalidRequiredAcks;
+    for (auto& t : req->topic_data) {
+      auto& tr = pending->resp.responses.emplace_back();
+      tr.name = t.name;
+      for (auto& p : t.partition_data) {
+        auto& out = tr.partition_responses.emplace_back();
+        out.index = p.index;
+        set_error(out, {code, unsupported ? "Produce v0-2 is not supported; use v3 or later"
+                                          : "acks must be -1, 0 or 1"});
+      }
+    }
+    ctx.respond(pending->resp);
+    return;
+  }
+  if (req->acks == 0) ctx.respond_nothing();
+
+  // Unknown topics are created first when auto.create.topics.enable allows.
+  std::set<std::string> missing;
+  auto image = broker.controller().image();
+  for (auto& t : req->topic_data) {
+    if (!image->topic(t.name) && metadata::validate_topic_name(t.name)) missing.insert(t.name);
+  }
+  if (!missing.empty() && broker.controller().auto_create_enabled()) {
+    broker.controller().auto_create_topics(
+        std::vector<std::string>(missing.begin(), missing.end()),
+        [&broker, pending, req](std::vector<metadata::CreateTopicResult>) { produce_all(broker, pending, req); });
+    return;
+  }
+  produce_all(broker, pending, req);
+}
+
+}  // namespace moldau::kafka
