@@ -31,6 +31,16 @@ class BrokerError(Exception):
     pass
 
 
+def _die_with_parent():
+    """In the child before exec: SIGKILL it if the test process dies, so that an
+    interrupted run leaves no broker behind (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except OSError:
+        pass
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -111,7 +121,7 @@ class Broker:
             log.flush()
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, cwd=self.dir, env=self.env(),
-                                         start_new_session=True)
+                                         start_new_session=True, preexec_fn=_die_with_parent)
         self.wait_ready(timeout or self.start_timeout)
         return self
 

@@ -46,9 +46,10 @@ def verify_roundtrip(sent, received, delivered=None, what=""):
     want = {v: k for k, v in sent}
     assert len(want) == len(sent), "test bug: duplicate values"
     got_values = [r.value for r in received]
-    missing = [v for v in want if v not in set(got_values)]
-    dupes = len(got_values) - len(set(got_values))
-    extra = [v for v in set(got_values) if v not in want]
+    got_set = set(got_values)
+    missing = [v for v in want if v not in got_set]
+    dupes = len(got_values) - len(got_set)
+    extra = [v for v in got_set if v not in want]
     assert not missing and not dupes and not extra, (
         f"{label}{len(received)} received for {len(sent)} sent: {len(missing)} missing "
         f"(first {missing[:3]}), {dupes} duplicated, {len(extra)} unexpected (first {extra[:3]})")
