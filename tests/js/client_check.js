@@ -120,6 +120,39 @@ async function admin(kafka, opts) {
   } finally {
     await adm.disconnect()
   }
+  // A broker may list a new partition's leader a moment before that leader accepts
+  // writes (Kafka's KRaft brokers do). kafkajs retries a whole send() when one
+  // partition fails, duplicating what the other partitions took, so wait until every
+  // partition answers a Fetch before producing.
+  for (const [, topic] of opts.topics) await waitFetchable(kafka, topic, opts)
+}
+
+async function waitFetchable(kafka, topic, opts) {
+  const cluster = privateCreateCluster(kafka)
+  await cluster.connect()
+  try {
+    const deadline = Date.now() + opts.timeoutMs
+    for (;;) {
+      try {
+        await cluster.refreshMetadata()
+        await cluster.addTargetTopic(topic)
+        const partitions = [...Array(opts.partitions).keys()]
+        for (const [leader, parts] of Object.entries(cluster.findLeaderForPartitions(topic, partitions))) {
+          const broker = await cluster.findBroker({ nodeId: leader })
+          await broker.fetch({
+            replicaId: -1, isolationLevel: 1, maxWaitTime: 0, minBytes: 1, maxBytes: 1024,
+            topics: [{ topic, partitions: parts.map(p => ({ partition: p, fetchOffset: '0', maxBytes: 1024 })) }],
+          })
+        }
+        return
+      } catch (e) {
+        if (Date.now() > deadline) throw e
+        await new Promise(r => setTimeout(r, 100))
+      }
+    }
+  } finally {
+    await cluster.disconnect()
+  }
 }
 
 async function produce(kafka, codec, topic, opts) {
@@ -223,10 +256,10 @@ async function main() {
   return failed ? 1 : 0
 }
 
-main().then(
-  code => process.exit(code),
-  e => {
-    process.stderr.write(`client_check: ${e && e.stack ? e.stack : e}\n`)
-    process.exit(2)
-  }
-)
+// Exit only once everything written to stdout has been handed to the pipe.
+const exitWhenFlushed = code => process.stdout.write('', () => process.exit(code))
+
+main().then(exitWhenFlushed, e => {
+  process.stderr.write(`client_check: ${e && e.stack ? e.stack : e}\n`)
+  exitWhenFlushed(2)
+})
