@@ -21,6 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import broker as brokers  # noqa: E402
+from harness import wire  # noqa: E402
 from harness.util import REPO_DIR, unique_topic, wait_until  # noqa: E402
 
 # Every broker started in this session, for the failure report hook.
@@ -128,9 +129,11 @@ def admin(broker):
     return AdminClient({"bootstrap.servers": broker.bootstrap, "socket.timeout.ms": 10000})
 
 
-def create_topic(admin_client, name, partitions=1, configs=None, timeout=30.0):
+def create_topic(admin_client, name, partitions=1, configs=None, timeout=30.0, broker=None):
     """Creates a topic with confluent-kafka's admin client and waits until the broker's
-    metadata shows a leader for every partition."""
+    metadata shows a leader for every partition (and, given the broker, until every
+    partition answers a Fetch: Kafka's KRaft brokers list a leader a moment before it
+    serves)."""
     from confluent_kafka.admin import NewTopic
     fut = admin_client.create_topics([NewTopic(name, partitions, 1, config=configs or {})],
                                       operation_timeout=timeout, request_timeout=timeout)
@@ -141,16 +144,21 @@ def create_topic(admin_client, name, partitions=1, configs=None, timeout=30.0):
         return (t is not None and t.error is None and len(t.partitions) == partitions
                 and all(p.leader >= 0 for p in t.partitions.values()))
     wait_until(ready, timeout, what=f"topic {name} with {partitions} partitions and leaders")
+    if broker is not None:
+        def serving():
+            with wire.Connection(broker.host, broker.port) as c:
+                return all(wire.fetch(c, name, p, 0).error_code == 0 for p in range(partitions))
+        wait_until(serving, timeout, what=f"topic {name}: every partition answers a Fetch")
     return name
 
 
 @pytest.fixture
-def new_topic(admin, request):
+def new_topic(admin, broker, request):
     """new_topic(partitions=1, configs=None) -> a fresh topic's name on the shared broker."""
     prefix = request.node.name.replace("[", "-").replace("]", "")[:60]
 
     def make(partitions=1, configs=None):
-        return create_topic(admin, unique_topic(prefix), partitions, configs)
+        return create_topic(admin, unique_topic(prefix), partitions, configs, broker=broker)
     return make
 
 

@@ -18,7 +18,7 @@ SCRIPT = TESTS_DIR / "debian" / "client_check.py"
 
 
 def debian_run(broker, admin, lib):
-    topics = {codec: create_topic(admin, unique_topic(f"debian-{lib}-{codec}"), 4) for codec in CODECS}
+    topics = {codec: create_topic(admin, unique_topic(f"debian-{lib}-{codec}"), 4, broker=broker) for codec in CODECS}
     r = run(["/usr/bin/python3", SCRIPT, "--lib", lib, "--bootstrap", broker.bootstrap, "--count", COUNT,
              "--partitions", 4, "--timeout", 60, *[f"{c}={t}" for c, t in topics.items()]], timeout=240)
     out = parse_run(r)
