@@ -139,6 +139,7 @@ void BM_Build(benchmark::State& state) {
   const BatchOptions options{.compression = Compression(state.range(0))};
   for (auto _ : state) {
     BatchBuilder b(options);
+    b.reserve(bytes);
     for (int i = 0; i < records; ++i) {
       b.add(ByteSpan(reinterpret_cast<const uint8_t*>(keys[size_t(i)].data()), keys[size_t(i)].size()),
             ByteSpan(reinterpret_cast<const uint8_t*>(values[size_t(i)].data()), values[size_t(i)].size()),

@@ -313,6 +313,10 @@ class BatchBuilder {
   void add(std::optional<ByteSpan> key, std::optional<ByteSpan> value, int64_t timestamp_ms,
            std::span<const RecordHeader> headers = {});
 
+  // Reserves room for `record_bytes` of encoded records (avoids regrowth
+  // when the caller knows roughly how much it will add).
+  void reserve(size_t record_bytes) { buf_.reserve(batch::kHeaderSize + record_bytes); }
+
   int32_t record_count() const { return count_; }
   bool empty() const { return count_ == 0; }
   // Uncompressed bytes so far, header included: an upper bound of the batch

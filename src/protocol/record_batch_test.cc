@@ -579,6 +579,8 @@ TEST(BatchBuilder, HeaderFieldsFromOptions) {
 
 TEST(BatchBuilder, EmptyFailsAndTheBuilderIsReusable) {
   BatchBuilder b;
+  b.reserve(4096);
+  EXPECT_EQ(b.size_bytes(), batch::kHeaderSize);
   EXPECT_FALSE(b.build().ok());
   b.add(span_of("a"), span_of("1"), 1);
   EXPECT_EQ(b.record_count(), 1);
