@@ -59,15 +59,58 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, int32_t leader_epoc
     at += size_t(info->size);
   }
   AppendResult result{log_end_, next - 1, log_start_};
-  if (active().should_roll(config_, int64_t(batches.size()), next - 1, max_timestamp, now_ms)) {
-    if (auto s = roll(now_ms); !s) return s.error();
+  if (auto s = write_batches(batches, next, max_timestamp, leader_epoch, now_ms); !s) {
+    return s.error();
   }
-  if (leader_epoch >= 0) assign_epoch(leader_epoch, result.base_offset);
+  return result;
+}
+
+Status Log::write_batches(std::span<const uint8_t> batches, int64_t next_offset,
+                          int64_t max_timestamp, int32_t new_epoch, int64_t now_ms) {
+  int64_t first = protocol::BatchHeaderView(batches.data()).base_offset();
+  if (active().should_roll(config_, int64_t(batches.size()), next_offset - 1, max_timestamp,
+                           now_ms)) {
+    if (auto s = roll(now_ms); !s) return s;
+  }
+  if (new_epoch >= 0) assign_epoch(new_epoch, first);
   if (auto s = active().append(batches, now_ms); !s) return fail(s.error());
-  unflushed_messages_ += next - log_end_;
-  log_end_ = next;
+  unflushed_messages_ += next_offset - log_end_;
+  log_end_ = next_offset;
   if (unflushed_messages_ >= config_.flush_messages) {
-    if (auto s = flush_to(log_end_, now_ms); !s) return s.error();
+    if (auto s = flush_to(log_end_, now_ms); !s) return s;
+  }
+  return {};
+}
+
+Result<AppendResult> Log::append_replicated(std::span<const uint8_t> batches, int64_t now_ms) {
+  if (offline()) return dir_->offline_error();
+  if (batches.empty()) return Error{ErrorCode::kCorruptMessage, "no record batches"};
+  int64_t next = log_end_;
+  int64_t max_timestamp = -1;
+  size_t at = 0;
+  while (at < batches.size()) {
+    auto info = parse_batch_header(batches.subspan(at), 0, int64_t(batches.size() - at));
+    if (!info) {
+      return Error{ErrorCode::kCorruptMessage,
+                   fmt::format("invalid batch framing at byte {} of {}", at, batches.size())};
+    }
+    if (info->base_offset < next) {
+      return Error{ErrorCode::kCorruptMessage,
+                   fmt::format("replicated batch at offset {} is below the log end {}",
+                               info->base_offset, next)};
+    }
+    next = info->last_offset + 1;
+    max_timestamp = std::max(max_timestamp, info->max_timestamp);
+    at += size_t(info->size);
+  }
+  AppendResult result{protocol::BatchHeaderView(batches.data()).base_offset(), next - 1,
+                      log_start_};
+  if (auto s = write_batches(batches, next, max_timestamp, -1, now_ms); !s) return s.error();
+  // The leader stamped the epochs: each batch that starts a newer one is recorded.
+  for (at = 0; at < batches.size();) {
+    protocol::BatchHeaderView h(batches.data() + at);
+    assign_epoch(h.partition_leader_epoch(), h.base_offset());
+    at += size_t(h.size_bytes());
   }
   return result;
 }

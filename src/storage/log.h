@@ -72,6 +72,10 @@ class Log {
   // leader_epoch >= 0, PartitionLeaderEpoch) in place, then appends the bytes
   // unchanged with one write. Rolls first when the active segment is due.
   Result<AppendResult> append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t now_ms);
+  // A follower's append: batches keep the offsets and leader epochs the leader
+  // gave them (the first base offset must be >= log end; gaps are allowed).
+  // The leader epoch cache learns each newer epoch from the batch headers.
+  Result<AppendResult> append_replicated(std::span<const uint8_t> batches, int64_t now_ms);
   // Batches starting at the one containing `offset`, at most max_bytes (but at
   // least one whole batch when min_one, KIP-74), never past max_offset
   // (exclusive: the high watermark or LSO), from one segment.
@@ -140,6 +144,9 @@ class Log {
   // Marks the dir offline for an I/O error and passes the error through.
   Error fail(const Error& e);
   Status flush_to(int64_t offset, int64_t now_ms);
+  // Rolls if due, records a new epoch, appends with one write, flush.messages.
+  Status write_batches(std::span<const uint8_t> batches, int64_t next_offset,
+                       int64_t max_timestamp, int32_t new_epoch, int64_t now_ms);
   // Kafka's deletableSegments: a prefix of segments matching `pred`, none at
   // or above the high watermark, rolling first when the active one is included.
   template <typename Pred>

@@ -156,3 +156,74 @@ TEST_F(LogTest, CleanReopenKeepsEverything) {
 
 }  // namespace
 }  // namespace moldau::storage
+
+namespace moldau::storage {
+namespace {
+
+using LogReplicaTest = testing::LogFixture;
+
+TEST_F(LogReplicaTest, AppendReplicatedKeepsLeaderOffsetsAndEpochs) {
+  auto leader = open_log();
+  append(*leader, 3, 10, 4);
+  append(*leader, 2, 10, 7);
+  auto r = leader->read(0, 1 << 20, 5, true);
+  Bytes bytes = read_bytes(*r);
+
+  tp_ = {"orders", 4};
+  auto follower = open_log();
+  auto a = follower->append_replicated(bytes, now_);
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ(a->base_offset, 0);
+  EXPECT_EQ(a->last_offset, 4);
+  EXPECT_EQ(follower->log_end_offset(), 5);
+  EXPECT_EQ(follower->leader_epochs().entries(),
+            (std::vector<EpochEntry>{{4, 0}, {7, 3}}));
+  auto back = follower->read(0, 1 << 20, 5, true);
+  EXPECT_EQ(read_bytes(*back), bytes);
+  // Below the log end: refused, nothing written.
+  auto again = follower->append_replicated(bytes, now_);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(follower->log_end_offset(), 5);
+}
+
+// Counts the bytes read through FileOps, to check what start-up reads.
+class CountingFileOps : public FileOps {
+ public:
+  ssize_t pread(int fd, void* p, size_t n, off_t at) override {
+    ssize_t r = FileOps::pread(fd, p, n, at);
+    if (r > 0) bytes_read += size_t(r);
+    return r;
+  }
+  size_t bytes_read = 0;
+};
+
+TEST_F(LogReplicaTest, StartUpReadsDoNotGrowWithTheData) {
+  CountingFileOps counting;
+  dir_ = std::make_shared<LogDir>(tmp_.path(), &counting);
+  config_.segment_bytes = 64 << 10;
+  int64_t end = 0;
+  {
+    auto log = open_log();
+    for (int i = 0; i < 2000; ++i) append(*log, 5, 100);  // ~1.2 MiB, ~19 segments
+    end = log->log_end_offset();
+    ASSERT_TRUE(log->flush().ok());
+    ASSERT_TRUE(log->close().ok());
+  }
+  ASSERT_GT(std::filesystem::file_size(tmp_ / "orders-3/00000000000000000000.log"), 0u);
+  // Clean: the active segment's tail only.
+  counting.bytes_read = 0;
+  auto log = open_log(true, LogCheckpoints{end, 0, end});
+  EXPECT_EQ(log->log_end_offset(), end);
+  EXPECT_LT(counting.bytes_read, size_t(config_.index_interval_bytes) + 16384);
+  log.reset();
+  // Unclean with the recovery point in the last segment: that segment only
+  // (plus its index).
+  counting.bytes_read = 0;
+  log = open_log(false, LogCheckpoints{end - 1, 0, end});
+  EXPECT_EQ(log->log_end_offset(), end);
+  EXPECT_LT(counting.bytes_read, size_t(config_.segment_bytes) * 2);
+  EXPECT_GT(log->segment_count(), 10u);
+}
+
+}  // namespace
+}  // namespace moldau::storage
