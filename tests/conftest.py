@@ -11,6 +11,7 @@ failing test is attached to that test's report.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -23,6 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import broker as brokers  # noqa: E402
 from harness import wire  # noqa: E402
 from harness.util import REPO_DIR, unique_topic, wait_until  # noqa: E402
+
+# kafka-python logs through the "kafka" logger; with a handler of its own, a client kept
+# alive past its broker cannot print after pytest's summary (Python's last-resort
+# handler). pytest still shows those records for a failing test.
+logging.getLogger("kafka").addHandler(logging.NullHandler())
 
 # Every broker started in this session, for the failure report hook.
 _STARTED: list = []
@@ -125,8 +131,8 @@ def bootstrap(broker) -> str:
 
 @pytest.fixture(scope="session")
 def admin(broker):
-    from confluent_kafka.admin import AdminClient
-    return AdminClient({"bootstrap.servers": broker.bootstrap, "socket.timeout.ms": 10000})
+    from harness.clients import confluent_admin
+    return confluent_admin(broker.bootstrap)
 
 
 def create_topic(admin_client, name, partitions=1, configs=None, timeout=30.0, broker=None):

@@ -5,11 +5,12 @@ and ApiVersions v99 are sent, the broker is restarted, and everything is as it w
 import struct
 
 import pytest
-from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource,
+from confluent_kafka.admin import (AlterConfigOpType, ConfigEntry, ConfigResource,
                                    ConfigSource, NewTopic, ResourceType)
 from kafka.admin import AlterConfigOp, ConfigResource as KpConfigResource, KafkaAdminClient
 
 from harness import wire
+from harness.clients import confluent_admin
 from harness.util import unique_topic, wait_until
 
 pytestmark = [pytest.mark.foundation, pytest.mark.acceptance, pytest.mark.slow]
@@ -44,7 +45,7 @@ def bad_frames(b):
 
 def test_foundation_acceptance(broker_factory, broker_kind):
     b = broker_factory.new("acceptance")
-    cf = AdminClient({"bootstrap.servers": b.bootstrap})
+    cf = confluent_admin(b.bootstrap)
     kp = KafkaAdminClient(bootstrap_servers=b.bootstrap, request_timeout_ms=20000)
     try:
         x, y = unique_topic("acc-x"), unique_topic("acc-y")
@@ -81,7 +82,7 @@ def test_foundation_acceptance(broker_factory, broker_kind):
     code = b.stop()
     assert code == {"moldau": 0, "kafka": 143}[broker_kind], f"exit status {code} after SIGTERM"
     b.start()
-    cf = AdminClient({"bootstrap.servers": b.bootstrap})
+    cf = confluent_admin(b.bootstrap)
 
     def after_restart():
         t = cf.list_topics(timeout=10).topics

@@ -2,11 +2,12 @@
 server.properties is validated at start-up (issue 2). Each test runs its own broker."""
 
 import pytest
-from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource,
+from confluent_kafka.admin import (AlterConfigOpType, ConfigEntry, ConfigResource,
                                    ConfigSource, NewPartitions, NewTopic, ResourceType)
 
 from harness import wire
 from harness.broker import BrokerError
+from harness.clients import confluent_admin
 from harness.util import unique_topic, wait_until
 
 pytestmark = [pytest.mark.foundation, pytest.mark.slow]
@@ -18,7 +19,7 @@ CLEAN_EXIT = {"moldau": 0, "kafka": 143}
 
 
 def admin_for(b):
-    return AdminClient({"bootstrap.servers": b.bootstrap, "socket.timeout.ms": 10000})
+    return confluent_admin(b.bootstrap)
 
 
 def snapshot(b, names):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import os
+import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,10 +43,25 @@ def _die_with_parent():
         pass
 
 
+_HANDED_OUT: set = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+    """A port that is free now, outside Linux's ephemeral range (32768-60999) so that
+    clients' outgoing connections cannot take it before the broker binds it, and never
+    the same twice in one test run."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise BrokerError("no free port found in 20000-32000")
 
 
 def tail(path: Path, max_lines=200, start_offset=0) -> str:
@@ -113,8 +130,29 @@ class Broker:
     def start(self, timeout: float | None = None):
         if self.proc and self.proc.poll() is None:
             raise BrokerError("broker already running")
-        if self.starts == 0:
+        if self.starts > 0:
+            return self._start(timeout)
+        # First start: if another process took one of our ports in the meantime, begin
+        # again with new ports and an empty directory.
+        for attempt in range(3):
             self.prepare()
+            try:
+                return self._start(timeout)
+            except BrokerError:
+                if attempt == 2 or not self._lost_a_port():
+                    raise
+                self.starts = 0
+                self.new_ports()
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _lost_a_port(self) -> bool:
+        text = self.log_tail(max_lines=400).lower()
+        return "address already in use" in text or "bindexception" in text
+
+    def new_ports(self):
+        self.port = free_port()
+
+    def _start(self, timeout):
         self.starts += 1
         with open(self.log_path, "ab") as log:
             log.write(f"\n===== start #{self.starts}: {' '.join(map(str, self.command()))}\n".encode())
@@ -236,6 +274,10 @@ class KafkaBroker(Broker):
         env = dict(os.environ)
         env["KAFKA_VERSION"] = self.version
         return env
+
+    def new_ports(self):
+        self.port = free_port()
+        self.controller_port = free_port()
 
     def prepare(self):
         props = {

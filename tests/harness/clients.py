@@ -7,12 +7,26 @@ offsets are never committed).
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
+
+# librdkafka's own log lines go to this logger instead of straight to stderr: pytest
+# shows them in a failing test's report, and a client that outlives its broker (one
+# kept alive by a failed test's traceback) cannot print after pytest's summary.
+RDKAFKA_LOGGER = logging.getLogger("rdkafka")
+RDKAFKA_LOGGER.addHandler(logging.NullHandler())
+
+
+def confluent_admin(bootstrap, **config):
+    from confluent_kafka.admin import AdminClient
+    conf = {"bootstrap.servers": bootstrap, "socket.timeout.ms": 10000, "logger": RDKAFKA_LOGGER}
+    conf.update(config)
+    return AdminClient(conf)
 
 
 @dataclass(frozen=True)
@@ -121,6 +135,7 @@ def confluent_producer(bootstrap, **config):
         "message.timeout.ms": 30000,
         "socket.timeout.ms": 10000,
         "enable.idempotence": False,
+        "logger": RDKAFKA_LOGGER,
     }
     conf.update(config)
     return Producer(conf)
@@ -176,6 +191,7 @@ def confluent_consumer(bootstrap, **config):
         "auto.offset.reset": "earliest",
         "socket.timeout.ms": 10000,
         "session.timeout.ms": 10000,
+        "logger": RDKAFKA_LOGGER,
     }
     conf.update(config)
     return Consumer(conf)
