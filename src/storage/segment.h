@@ -80,8 +80,9 @@ class Segment {
 
   // The first batch whose last offset is >= offset; nullopt if none here.
   Result<std::optional<BatchInfo>> find_batch(int64_t offset) const;
-  // The end of the last whole batch that ends at or before `limit`, scanning
-  // from `from` (a batch boundary <= limit).
+  // The end of a whole batch at or before `limit`, scanning from `from` (a
+  // batch boundary <= limit): the last one, or an index entry's position when
+  // that is within 1/16 of (limit - from) of the limit (no read needed).
   Result<int64_t> batches_end_before(int64_t from, int64_t limit) const;
   // The first batch whose MaxTimestamp >= timestamp; nullopt if none here.
   Result<std::optional<BatchInfo>> find_timestamp(int64_t timestamp) const;

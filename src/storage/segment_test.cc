@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -72,6 +73,17 @@ TEST_F(SegmentTest, FindBatchUsesIndexAndScans) {
   EXPECT_EQ(*seg->batches_end_before(0, ends[3] + 10), ends[3]);
   EXPECT_EQ(*seg->batches_end_before(ends[2], ends[2] + 1), ends[2]);
   EXPECT_EQ(*seg->batches_end_before(0, 1 << 30), ends.back());
+  // Any limit: a batch boundary, at most 1/16 of the budget short of the exact one.
+  for (int64_t limit = 1; limit < ends.back(); limit += 97) {
+    int64_t got = *seg->batches_end_before(0, limit);
+    int64_t exact = 0;
+    for (int64_t e : ends) {
+      if (e <= limit) exact = e;
+    }
+    EXPECT_TRUE(got == 0 || std::find(ends.begin(), ends.end(), got) != ends.end()) << limit;
+    EXPECT_LE(got, exact);
+    EXPECT_LE(exact - got, limit / 16) << limit;
+  }
 }
 
 TEST_F(SegmentTest, TimestampLookup) {
