@@ -38,6 +38,10 @@ def check_codec(run: CheckRun, codec: str, count: int, what: str, value_tag=None
     assert len(sent) == count, f"{what} {codec}: {len(sent)} acknowledged of {count}"
     with_offsets = all(r.offset is not None for r in produced)
     verify_roundtrip(sent, consumed, produced if with_offsets else None, what=f"{what} {codec}")
+    # 16 keys over the topic's partitions: all of them are used (a topic that was
+    # auto-created with one partition instead would not do).
+    used = {r.partition for r in consumed}
+    assert used == set(range(partitions)), f"{what} {codec}: records on partitions {sorted(used)}"
     if bootstrap and topic:
         again = confluent_consume(bootstrap, topic, range(partitions), count, timeout=60)
         verify_roundtrip(sent, again, what=f"{what} {codec}, read back by confluent-kafka")
