@@ -36,9 +36,14 @@ void Log::assign_epoch(int32_t epoch, int64_t offset) {
   }
 }
 
+Error Log::closed_error() const {
+  return Error{ErrorCode::kKafkaStorageError, tp_.dir_name() + " is closed"};
+}
+
 Result<AppendResult> Log::append(std::span<uint8_t> batches, int32_t leader_epoch,
                                  int64_t now_ms) {
   if (offline()) return dir_->offline_error();
+  if (closed_) return closed_error();
   if (batches.empty()) return Error{ErrorCode::kCorruptMessage, "no record batches"};
   // Assign offsets. The caller validated the batches; the framing is checked
   // again because a wrong length here would corrupt the log for every reader.
@@ -84,6 +89,7 @@ Status Log::write_batches(std::span<const uint8_t> batches, int64_t next_offset,
 
 Result<AppendResult> Log::append_replicated(std::span<const uint8_t> batches, int64_t now_ms) {
   if (offline()) return dir_->offline_error();
+  if (closed_) return closed_error();
   if (batches.empty()) return Error{ErrorCode::kCorruptMessage, "no record batches"};
   int64_t next = log_end_;
   int64_t max_timestamp = -1;
@@ -203,6 +209,7 @@ void Log::update_config(const LogConfig& config) {
 
 Status Log::roll(int64_t now_ms) {
   if (offline()) return dir_->offline_error();
+  if (closed_) return closed_error();
   Segment& old = active();
   if (old.empty()) return {};
   assert(old.next_offset() == log_end_);

@@ -128,7 +128,8 @@ class Log {
   void complete_flush(const FlushJob& job, const Status& status, int64_t now_ms);
   // Truncates the log to `offset` (follower truncation, KIP-101).
   Status truncate_to(int64_t offset);
-  // Writes index entries (and the final time index entry) for a clean shutdown.
+  // Writes index entries (and the final time index entry) for a clean
+  // shutdown. Appends fail afterwards; reads still work.
   Status close();
   // The partition is being deleted: closes files without writing anything.
   void abandon() { closed_ = true; }
@@ -143,6 +144,7 @@ class Log {
   const Segment& active() const { return *segments_.rbegin()->second; }
   // Marks the dir offline for an I/O error and passes the error through.
   Error fail(const Error& e);
+  Error closed_error() const;
   Status flush_to(int64_t offset, int64_t now_ms);
   // Rolls if due, records a new epoch, appends with one write, flush.messages.
   Status write_batches(std::span<const uint8_t> batches, int64_t next_offset,

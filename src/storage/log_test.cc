@@ -152,6 +152,10 @@ TEST_F(LogTest, CleanReopenKeepsEverything) {
   }
   auto a = append(*log, 2);
   EXPECT_EQ(a.base_offset, 90);
+  ASSERT_TRUE(log->close().ok());
+  Bytes b = make_batch(1);
+  EXPECT_EQ(log->append(b, 0, now_).error().code, ErrorCode::kKafkaStorageError);
+  EXPECT_TRUE(log->read(0, 100, 92, true).ok());
 }
 
 }  // namespace
