@@ -535,10 +535,11 @@ def struct_decl(msg, name, fields, indent, memo, top):
                    f"kMaxVersion = {msg.valid[1]};")
         out.append(f"{p}  static constexpr int16_t kFirstFlexibleVersion = "
                    f"{msg.first_flex if msg.first_flex != NO_VERSION else '0x7fff'};")
-        for s in msg.order:
-            out.append("")
-            out += struct_decl(msg, s.name, s.fields, indent + 2, memo, False)
         out.append("")
+        for s in msg.order:
+            out.append(f"{p}  using {s.name} = {msg.snake}_types::{s.name};")
+        if msg.order:
+            out.append("")
     for f in fields:
         if cond(f.versions, msg) == "false":
             continue
@@ -550,7 +551,7 @@ def struct_decl(msg, name, fields, indent, memo, top):
     out.append(f"{p}  bool decode(ByteReader& r, int16_t version);")
     out.append(f"{p}  void encode(ByteWriter& w, int16_t version) const;")
     out.append(f"{p}  // Smallest encoding at `version`: bounds array counts when decoding.")
-    out.append(f"{p}  static constexpr size_t min_wire_size(int16_t version) {{")
+    out.append(f"{p}  static constexpr size_t min_wire_size([[maybe_unused]] int16_t version) {{")
     out += [f"{p}    {x}" for x in min_size_fn(msg, fields, memo)]
     out.append(f"{p}  }}")
     out.append(f"{p}  bool operator==(const {name}&) const = default;")
@@ -659,6 +660,16 @@ def gen_header(msg):
            '#include "base/bytes.h"', '#include "protocol/records.h"',
            '#include "protocol/uuid.h"', '#include "protocol/wire.h"', "",
            "namespace moldau::protocol {", ""]
+    # Nested structs are defined complete at namespace scope and aliased into
+    # the message: clang rejects optional<Nested>::emplace() when Nested is a
+    # nested class with default member initializers used inside its
+    # enclosing class.
+    if msg.order:
+        out.append(f"namespace {msg.snake}_types {{")
+        for s in msg.order:
+            out.append("")
+            out += struct_decl(msg, s.name, s.fields, 0, memo, False)
+        out += ["", f"}}  // namespace {msg.snake}_types", ""]
     out += struct_decl(msg, msg.name, msg.fields, 0, memo, True)
     out += ["", "}  // namespace moldau::protocol", ""]
     return "\n".join(out)
@@ -670,7 +681,7 @@ def gen_source(msg):
            "#include <cassert>", "#include <limits>", "",
            "namespace moldau::protocol {", ""]
     for s in msg.order:
-        qual = f"{msg.name}::{s.name}"
+        qual = f"{msg.snake}_types::{s.name}"
         out += decode_fn(msg, qual, s.fields, False) + [""]
         out += encode_fn(msg, qual, s.fields, False) + [""]
     out += decode_fn(msg, msg.name, msg.fields, True) + [""]
@@ -773,7 +784,7 @@ def gen_sample(msg):
            '#include "protocol/msg/samples/samples.h"', "",
            "namespace moldau::protocol {", ""]
     for s in msg.order:
-        out += fill_fn(msg, f"{msg.name}::{s.name}", s.fields, True) + [""]
+        out += fill_fn(msg, f"{msg.snake}_types::{s.name}", s.fields, True) + [""]
     out += fill_fn(msg, msg.name, msg.fields, False) + [""]
     out += ["}  // namespace moldau::protocol", ""]
     return "\n".join(out)
@@ -851,7 +862,10 @@ def gen_api_keys_h(pairs):
             "// (a prefix of v2) and response header v0. ApiVersions responses always",
             "// use header v0 so that a client can read them before it knows versions.",
             "int16_t request_header_version(int16_t key, int16_t version);",
-            "int16_t response_header_version(int16_t key, int16_t version);", "",
+            "int16_t response_header_version(int16_t key, int16_t version);",
+            "// Reads a request header whose version follows from the api key and",
+            "// version it starts with. False (r failed) when malformed.",
+            "bool decode_request_header(ByteReader& r, RequestHeader& out);", "",
             "// Decodes a body into a throwaway object of the right type: for tests and",
             "// fuzzing. False (r failed) when the key is unknown, the version is out of",
             "// range, or the bytes are malformed.",
@@ -891,6 +905,16 @@ def gen_api_keys_cc(pairs):
             f"  if (key == {18}) return 0;  // ApiVersions (KIP-511)",
             "  const ApiInfo* a = api_info(key);",
             "  return a && version >= a->first_flexible_version ? 1 : 0;",
+            "}", "",
+            "bool decode_request_header(ByteReader& r, RequestHeader& out) {",
+            "  ByteReader peek = r;",
+            "  const int16_t key = peek.i16();",
+            "  const int16_t version = peek.i16();",
+            "  if (!peek.ok()) {",
+            "    r.fail();",
+            "    return false;",
+            "  }",
+            "  return out.decode(r, request_header_version(key, version));",
             "}", "",
             "}  // namespace moldau::protocol", ""]
     return "\n".join(out)
@@ -989,8 +1013,8 @@ def write_if_changed(path, text):
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             if f.read() == text:
-                # Still bump the time so the build sees the output as fresh.
-                os.utime(path, None)
+                # Unchanged: keep the time stamp so that ninja (restat) does
+                # not recompile what depends on it.
                 return
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
