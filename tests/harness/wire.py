@@ -610,7 +610,8 @@ def decode_produce(r: Reader, version) -> dict:
         name = rr.string()
         rr.array(lambda x: part(x, name))
     r.array(topic)
-    r.int32()  # throttle
+    if version >= 1:
+        r.int32()  # throttle (v1+)
     return out
 
 
