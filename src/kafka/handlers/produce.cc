@@ -51,7 +51,7 @@ struct PendingProduce {
 // response waits for a flush (fsync on ack).
 bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
                        const metadata::TopicImage& topic, ProduceRequest::PartitionProduceData& data,
-                       PartitionResponse& out) {
+                       PartitionResponse& out, int16_t version) {
   out.index = data.index;
   if (data.index < 0 || size_t(data.index) >= topic.partitions.size()) {
     set_error(out, {ErrorCode::kUnknownTopicOrPartition,
@@ -101,7 +101,25 @@ bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pe
       for (const auto& re : summary.record_errors) out.record_errors.push_back({re.batch_index, re.message, {}});
       return false;
     }
+    if (walker.batches() > 1) {
+      set_error(out, {ErrorCode::kInvalidRecord,
+                      "Produce v3 and later must carry exactly one record batch per partition"});
+      return false;
+    }
+    if (b->header().compression() == protocol::Compression::kZstd && version < 7) {
+      set_error(out, {ErrorCode::kUnsupportedCompressionType, "zstd needs Produce v7 or later"});
+      return false;
+    }
     uint8_t* start = buf.data() + b->position;
+    if (!log_append_time && summary.records > 0 && b->header().max_timestamp() != summary.max_timestamp) {
+      // As Kafka does: a producer's wrong MaxTimestamp is corrected, not refused.
+      if (Status s = protocol::set_max_timestamp(start, b->bytes.size(), protocol::TimestampType::kCreateTime,
+                                                 summary.max_timestamp);
+          !s) {
+        set_error(out, s.error());
+        return false;
+      }
+    }
     if (log_append_time) {
       if (Status s = protocol::stamp_log_append_time(start, b->bytes.size(), now); !s) {
         set_error(out, s.error());
@@ -114,10 +132,8 @@ bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pe
         set_error(out, re.error());
         return false;
       }
-      rewritten.insert(rewritten.end(), re->begin(), re->end());
+      rewritten = std::move(*re);  // one batch per partition (checked above)
       recompressed = true;
-    } else {
-      rewritten.insert(rewritten.end(), b->bytes.begin(), b->bytes.end());
     }
   }
   if (!walker.status()) {
@@ -189,7 +205,8 @@ void produce_all(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
         set_error(out, {ErrorCode::kUnknownTopicOrPartition, "topic '" + t.name + "' does not exist"});
         continue;
       }
-      if (produce_partition(broker, pending, *topic, t.partition_data[pi], out)) ++pending->outstanding;
+      if (produce_partition(broker, pending, *topic, t.partition_data[pi], out, pending->ctx.api_version()))
+        ++pending->outstanding;
     }
   }
   pending->finish_one();
