@@ -28,13 +28,18 @@ run: build
 
 unit-test: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-# Starts real brokers and drives them with real clients (tests/).
-integration-test: unit-test
-	@if [ -f tests/run.sh ]; then bash tests/run.sh; fi
+# Starts real brokers and drives them with real clients (tests/). Its pytest
+# summary is the last line `make test` prints.
+integration-test: test-deps build
+	bash tests/run.sh
 
-test: integration-test
+# Everything: unit tests, a short fuzzing run of every parser, then the
+# real-client suite.
+test: unit-test
+	bash scripts/fuzz.sh short
+	bash tests/run.sh
 
 fuzz:
 	@bash scripts/fuzz.sh long

@@ -10,7 +10,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config python3
   libfmt-dev libspdlog-dev libcli11-dev)
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   kcat librdkafka-dev python3-confluent-kafka python3-kafka
-  openjdk-17-jdk-headless maven)
+  openjdk-17-jdk-headless maven python3-lz4 python3-snappy python3-zstandard)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
