@@ -53,9 +53,9 @@ Status File::write_at(const void* data, size_t n, int64_t at) {
     ssize_t w = ops_->pwrite(fd_, p, n, off_t(at));
     if (w < 0) {
       if (errno == EINTR) continue;
-      return io_error("write", path_, errno);
+      return io_error("write", path(), errno);
     }
-    if (w == 0) return io_error("write", path_, ENOSPC);
+    if (w == 0) return io_error("write", path(), ENOSPC);
     p += w;
     n -= size_t(w);
     at += w;
@@ -70,7 +70,7 @@ Result<size_t> File::read_at(void* data, size_t n, int64_t at) const {
     ssize_t r = ops_->pread(fd_, p + done, n - done, off_t(at + int64_t(done)));
     if (r < 0) {
       if (errno == EINTR) continue;
-      return io_error("read", path_, errno);
+      return io_error("read", path(), errno);
     }
     if (r == 0) break;
     done += size_t(r);
@@ -79,28 +79,30 @@ Result<size_t> File::read_at(void* data, size_t n, int64_t at) const {
 }
 
 Status File::datasync() {
-  if (ops_->fdatasync(fd_) != 0) return io_error("fdatasync", path_, errno);
+  if (ops_->fdatasync(fd_) != 0) return io_error("fdatasync", path(), errno);
   return {};
 }
 
 Status File::sync() {
-  if (ops_->fsync(fd_) != 0) return io_error("fsync", path_, errno);
+  if (ops_->fsync(fd_) != 0) return io_error("fsync", path(), errno);
   return {};
 }
 
 Status File::truncate(int64_t length) {
-  if (ops_->ftruncate(fd_, off_t(length)) != 0) return io_error("ftruncate", path_, errno);
+  if (ops_->ftruncate(fd_, off_t(length)) != 0) return io_error("ftruncate", path(), errno);
   return {};
 }
 
 Result<int64_t> File::size() const {
   struct stat st;
-  if (::fstat(fd_, &st) != 0) return io_error("fstat", path_, errno);
+  if (::fstat(fd_, &st) != 0) return io_error("fstat", path(), errno);
   return int64_t(st.st_size);
 }
 
 Status File::rename(const std::string& to) {
-  if (ops_->rename(path_, to) != 0) return io_error("rename", path_, errno);
+  std::string from = path();
+  if (ops_->rename(from, to) != 0) return io_error("rename", from, errno);
+  std::lock_guard lock(path_mu_);
   path_ = to;
   return {};
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -50,7 +51,12 @@ class File {
   File& operator=(const File&) = delete;
 
   int fd() const { return fd_; }
-  const std::string& path() const { return path_; }
+  // A copy: the flusher thread may build an error message while the loop
+  // renames the file (a deleted segment).
+  std::string path() const {
+    std::lock_guard lock(path_mu_);
+    return path_;
+  }
   FileOps* ops() const { return ops_; }
 
   // Writes all n bytes at `at` (retrying short writes).
@@ -66,6 +72,7 @@ class File {
  private:
   FileOps* ops_;
   int fd_;
+  mutable std::mutex path_mu_;
   std::string path_;
 };
 

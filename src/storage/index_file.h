@@ -52,7 +52,7 @@ class IndexFile {
   Status seal();
   Status sync();
   Status rename(const std::string& to);
-  const std::string& path() const { return file_->path(); }
+  std::string path() const { return file_->path(); }
   const std::shared_ptr<File>& handle() const { return file_; }
 
  private:
