@@ -11,18 +11,22 @@ namespace moldau::storage {
 
 Result<std::unique_ptr<IndexFile>> IndexFile::create(FileOps* ops, std::string path,
                                                      size_t entry_size) {
-  auto file = File::open(ops, std::move(path), O_RDWR | O_CREAT | O_TRUNC);
+  auto file = File::open(ops, path, O_RDWR | O_CREAT | O_TRUNC);
   if (!file) return file.error();
-  return std::unique_ptr<IndexFile>(new IndexFile(std::move(file.value()), entry_size, true));
+  return std::unique_ptr<IndexFile>(
+      new IndexFile(ops, std::move(path), std::move(file.value()), entry_size, true));
 }
 
 Result<std::unique_ptr<IndexFile>> IndexFile::open(FileOps* ops, std::string path,
                                                    size_t entry_size, bool writable,
                                                    int64_t max_bytes) {
-  auto file = File::open(ops, std::move(path), O_RDWR | O_CREAT);
+  if (!writable) {
+    return std::unique_ptr<IndexFile>(new IndexFile(ops, std::move(path), nullptr, entry_size, false));
+  }
+  auto file = File::open(ops, path, O_RDWR | O_CREAT);
   if (!file) return file.error();
-  std::unique_ptr<IndexFile> index(new IndexFile(std::move(file.value()), entry_size, writable));
-  if (!writable) return index;
+  std::unique_ptr<IndexFile> index(
+      new IndexFile(ops, std::move(path), std::move(file.value()), entry_size, true));
   auto size = index->file_->size();
   if (!size) return size.error();
   if (*size > max_bytes) {
@@ -45,14 +49,23 @@ IndexFile::~IndexFile() {
 
 void IndexFile::map() const {
   mapped_ = true;
-  auto size = file_->size();
+  // Lookups on an index that cannot be mapped find no entries and scan the
+  // segment from its start: slower, still correct.
+  std::shared_ptr<File> file = file_;
+  if (!file) {
+    auto opened = File::open(ops_, path_, O_RDONLY);
+    if (!opened) {
+      MOLDAU_LOG_WARN("{}", opened.error().message);
+      return;
+    }
+    file = std::move(opened.value());
+  }
+  auto size = file->size();
   if (!size || *size < int64_t(entry_size_)) return;
   size_t bytes = size_t(*size) / entry_size_ * entry_size_;
-  void* p = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, file_->fd(), 0);
+  void* p = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, file->fd(), 0);
   if (p == MAP_FAILED) {
-    // Lookups then find no entries and scan the segment from its start:
-    // slower, still correct.
-    MOLDAU_LOG_WARN("mmap {}: errno {}", file_->path(), errno);
+    MOLDAU_LOG_WARN("mmap {}: errno {}", file->path(), errno);
     return;
   }
   map_ = static_cast<const uint8_t*>(p);
@@ -110,8 +123,13 @@ Status IndexFile::seal() {
   return {};
 }
 
-Status IndexFile::sync() { return file_->datasync(); }
+Status IndexFile::sync() { return file_ ? file_->datasync() : Status{}; }
 
-Status IndexFile::rename(const std::string& to) { return file_->rename(to); }
+Status IndexFile::rename(const std::string& to) {
+  if (file_) return file_->rename(to);
+  if (ops_->rename(path_, to) != 0) return io_error("rename", path_, errno);
+  path_ = to;
+  return {};
+}
 
 }  // namespace moldau::storage

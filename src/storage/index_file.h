@@ -27,8 +27,9 @@ class IndexFile {
   static Result<std::unique_ptr<IndexFile>> create(FileOps* ops, std::string path,
                                                    size_t entry_size);
   // Opens an existing index. Writable: its entries are read into memory (at
-  // most max_bytes; a longer file is an error). Sealed: mapped on first use.
-  // A trailing partial entry is ignored.
+  // most max_bytes; a longer file is an error). Sealed: nothing is opened
+  // now; the file is mapped (and its descriptor closed) on first use. A
+  // trailing partial entry is ignored.
   static Result<std::unique_ptr<IndexFile>> open(FileOps* ops, std::string path,
                                                  size_t entry_size, bool writable,
                                                  int64_t max_bytes);
@@ -52,14 +53,24 @@ class IndexFile {
   Status seal();
   Status sync();
   Status rename(const std::string& to);
-  std::string path() const { return file_->path(); }
+  std::string path() const { return file_ ? file_->path() : path_; }
+  // The open file, for the flusher; null for a sealed index opened from disk,
+  // which keeps no descriptor (one fd per segment, as Kafka): such an index
+  // was durable before the recovery point passed its segment.
   const std::shared_ptr<File>& handle() const { return file_; }
 
  private:
-  IndexFile(std::shared_ptr<File> file, size_t entry_size, bool writable)
-      : file_(std::move(file)), entry_size_(entry_size), writable_(writable) {}
+  IndexFile(FileOps* ops, std::string path, std::shared_ptr<File> file, size_t entry_size,
+            bool writable)
+      : ops_(ops),
+        path_(std::move(path)),
+        file_(std::move(file)),
+        entry_size_(entry_size),
+        writable_(writable) {}
   void map() const;
 
+  FileOps* ops_;
+  std::string path_;              // when file_ is null
   std::shared_ptr<File> file_;
   size_t entry_size_;
   bool writable_;

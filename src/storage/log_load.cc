@@ -87,8 +87,10 @@ Status Log::load(const LogCheckpoints& cp, bool clean_shutdown, int64_t now_ms) 
   for (int64_t base : bases) {
     bool last = base == *bases.rbegin();
     bool recover = recover_from_base >= 0 && base >= recover_from_base;
-    // A sealed segment whose index is missing is rebuilt too (as Kafka does).
-    if (!recover && !last && !exists(Segment::path_for(dir_path_, base, Segment::kIndexSuffix))) {
+    // A sealed segment whose indexes are missing is rebuilt too (as Kafka does).
+    if (!recover && !last &&
+        (!exists(Segment::path_for(dir_path_, base, Segment::kIndexSuffix)) ||
+         !exists(Segment::path_for(dir_path_, base, Segment::kTimeIndexSuffix)))) {
       recover = true;
     }
     auto seg = Segment::open(dir_, dir_path_, base, config_, last || recover);

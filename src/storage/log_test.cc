@@ -214,11 +214,19 @@ TEST_F(LogReplicaTest, StartUpReadsDoNotGrowWithTheData) {
     ASSERT_TRUE(log->close().ok());
   }
   ASSERT_GT(std::filesystem::file_size(tmp_ / "orders-3/00000000000000000000.log"), 0u);
-  // Clean: the active segment's tail only.
+  // Clean: the active segment's tail only, and one descriptor per sealed
+  // segment (its .log; indexes are mapped when first used).
+  auto open_fds = [] {
+    return size_t(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                std::filesystem::directory_iterator()));
+  };
+  size_t fds_before = open_fds();
   counting.bytes_read = 0;
   auto log = open_log(true, LogCheckpoints{end, 0, end});
   EXPECT_EQ(log->log_end_offset(), end);
   EXPECT_LT(counting.bytes_read, size_t(config_.index_interval_bytes) + 16384);
+  EXPECT_LE(open_fds() - fds_before, log->segment_count() + 2);
+  expect_readable(*log, 0, end);
   log.reset();
   // Unclean with the recovery point in the last segment: that segment only
   // (plus its index).

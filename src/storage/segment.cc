@@ -312,25 +312,26 @@ Status Segment::flush() {
 std::vector<std::shared_ptr<File>> Segment::files_to_sync(bool with_indexes) const {
   std::vector<std::shared_ptr<File>> files{log_};
   if (with_indexes) {
-    files.push_back(offset_index_->file().handle());
-    files.push_back(time_index_->file().handle());
+    for (const IndexFile* index : {&offset_index_->file(), &time_index_->file()}) {
+      if (index->handle()) files.push_back(index->handle());
+    }
   }
   return files;
 }
 
 Status Segment::mark_deleted() {
-  for (const auto& f : files_to_sync(true)) {
-    std::string to = f->path() + std::string(kDeletedSuffix);
-    if (auto s = f->rename(to); !s) return s;
+  std::string suffix(kDeletedSuffix);
+  if (auto s = log_->rename(log_->path() + suffix); !s) return s;
+  for (IndexFile* index : {&offset_index_->file(), &time_index_->file()}) {
+    if (auto s = index->rename(index->path() + suffix); !s) return s;
   }
   return {};
 }
 
 Status Segment::delete_files() {
-  for (const auto& f : files_to_sync(true)) {
-    if (dir_->ops()->unlink(f->path()) != 0 && errno != ENOENT) {
-      return io_error("unlink", f->path(), errno);
-    }
+  for (const std::string& path :
+       {log_->path(), offset_index_->file().path(), time_index_->file().path()}) {
+    if (dir_->ops()->unlink(path) != 0 && errno != ENOENT) return io_error("unlink", path, errno);
   }
   return {};
 }
