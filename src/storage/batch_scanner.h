@@ -1,7 +1,7 @@
 // Walks the batch headers of a segment file from a batch boundary, reading the
 // file in small windows (one pread per window, not per batch). Checks each
 // header against the file (length, bounds, magic) but not the CRC: that is
-// recovery's job (recovery.h), done once, not per fetch.
+// recovery's job (segment_recovery.cc), done once, not per fetch.
 #pragma once
 
 #include <cstdint>

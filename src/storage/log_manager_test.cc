@@ -159,6 +159,21 @@ TEST_F(LogManagerTest, TickRunsRetentionAndWritesCheckpoints) {
   m->shutdown();
 }
 
+TEST_F(LogManagerTest, FlushMsFlushesOnTick) {
+  config_.flush_ms = 100;
+  auto m = make();
+  Log* log = create(*m, "t", 0);
+  append(*log, 3);
+  EXPECT_EQ(log->recovery_point(), 0);
+  int64_t now = wall_clock_ms();
+  m->tick(now + 50);
+  loop_.run_pending();
+  EXPECT_EQ(log->recovery_point(), 0);
+  m->tick(now + 5000);
+  ASSERT_TRUE(loop_.run_until([&] { return log->recovery_point() == 3; }));
+  m->shutdown();
+}
+
 TEST_F(LogManagerTest, RemoveRenamesThenDeletes) {
   config_.file_delete_delay_ms = 1000;
   auto m = make();
