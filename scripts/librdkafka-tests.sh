@@ -170,13 +170,16 @@ run() {
   [ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(default_tests "$scenario")
   [ ${#tests[@]} -gt 0 ] || die "no tests to run"
 
-  # The suite reads test.conf from its working directory.
-  local work="$out/work"
+  # Tests open files relative to the suite's directory (0053 reads
+  # ../src/statistics_schema.json), so they run in a directory beside tests/; the
+  # test.conf for this broker is passed with RDKAFKA_TEST_CONF.
+  local work="$d/moldau-run"
   mkdir -p "$work"
+  local conf="$out/test.conf"
   {
     echo "metadata.broker.list=$bootstrap"
     [ -f "$suite_dir/test.conf" ] && grep -v '^[[:space:]]*#' "$suite_dir/test.conf" || true
-  } >"$work/test.conf"
+  } >"$conf"
 
   local pass=0 fail=0 skipped=0 failed=() t rc t0 secs
   for t in "${tests[@]}"; do
@@ -188,7 +191,7 @@ run() {
     (
       cd "$work"
       export LD_LIBRARY_PATH="$d/src:$d/src-cpp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-      export TESTS="$t" TEST_SCENARIO="$scenario" TEST_MODE=bare RDKAFKA_TEST_CONF="$work/test.conf" RDKAFKA_GITVER="$want_version"
+      export TESTS="$t" TEST_SCENARIO="$scenario" TEST_MODE=bare RDKAFKA_TEST_CONF="$conf" RDKAFKA_GITVER="$want_version"
       # shellcheck disable=SC2086
       timeout -k 10 "$timeout_s" "$d/tests/test-runner" -L ${LIBRDKAFKA_TEST_ARGS:-}
     ) >"$out/$t.log" 2>&1 </dev/null || rc=$?
