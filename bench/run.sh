@@ -1,0 +1,384 @@
+#!/usr/bin/env bash
+# Moldau vs Apache Kafka, same machine, same client (bench/loadgen on librdkafka), same run.
+#
+# Usage: bash bench/run.sh quick|full        (make bench-quick / make bench)
+#
+# quick: per broker: start-up to first acknowledged produce, idle RSS and CPU,
+#        (1) produce max throughput, 100 B records, 8 partitions, acks=1,
+#        (3) end-to-end latency at a fixed modest rate (BENCH_E2E_RATE, 5,000 records/s),
+#        (4) RSS idle and peak under load, broker CPU seconds per GB of each throughput.
+# full:  quick plus 1 KB records, acks=all, e2e at 50% of Moldau's max, consume
+#        e2e latency also at 10% and 50% of Moldau's max produce rate
+#        measured in this run, consume throughput from a multi-GB log (warm page cache), restart after SIGKILL with
+#        that log (~1,000 segments), and produce with fsync on every acknowledgement
+#        (Kafka flush.messages=1, Moldau moldau.flush.on.ack=true).
+#
+# Each broker runs alone (single node; Kafka 4.3.1 in KRaft combined mode with the
+# settings of its shipped server.properties and kafka-server-start.sh's -Xmx1G -Xms1G
+# G1), on its own ports and data dir under a temp dir; the two alternate: Moldau then
+# Kafka in odd rounds, Kafka then Moldau in even rounds (BENCH_ROUNDS, default 1; the
+# table shows the median over rounds). Brokers are stopped on exit.
+#
+# Environment: BENCH_ROUNDS (1), BENCH_SECS (15: seconds per throughput run),
+#   BENCH_E2E_SECS (10), BENCH_E2E_RATE (5000), BENCH_CONSUME_GB (2, full), BENCH_TMPDIR (/tmp: data dirs),
+#   BENCH_OUT (build/bench-results: logs, JSON lines, table), KAFKA_VERSION (4.3.1),
+#   BUILD_DIR (build), MOLDAU_BIN (<BUILD_DIR>/moldau).
+set -euo pipefail
+
+mode=${1:-quick}
+case "$mode" in quick|full) ;; *) echo "usage: bench/run.sh quick|full" >&2; exit 2 ;; esac
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+BUILD_DIR=${BUILD_DIR:-build}
+MOLDAU_BIN_GIVEN=${MOLDAU_BIN:+1}
+MOLDAU_BIN=${MOLDAU_BIN:-$root/$BUILD_DIR/moldau}
+KAFKA_VERSION=${KAFKA_VERSION:-4.3.1}
+export KAFKA_VERSION
+ROUNDS=${BENCH_ROUNDS:-1}
+SECS=${BENCH_SECS:-15}
+E2E_SECS=${BENCH_E2E_SECS:-10}
+E2E_RATE=${BENCH_E2E_RATE:-5000}
+CONSUME_GB=${BENCH_CONSUME_GB:-2}
+HZ=$(getconf CLK_TCK)
+t_begin=$(date +%s)
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ------------------------------------------------------------------ build
+if [ -z "${MOLDAU_BIN_GIVEN:-}" ] && [ -f "$BUILD_DIR/build.ninja" ]; then
+  log "building moldau (incremental)"
+  if ! cmake --build "$BUILD_DIR" --target moldau >/tmp/moldau-bench-build.$$.log 2>&1; then
+    if [ -x "$MOLDAU_BIN" ]; then
+      log "warning: build failed (see /tmp/moldau-bench-build.$$.log); benchmarking the existing $MOLDAU_BIN"
+    else
+      cat /tmp/moldau-bench-build.$$.log >&2; die "cannot build moldau"
+    fi
+  fi
+  rm -f /tmp/moldau-bench-build.$$.log
+fi
+if [ ! -x "$MOLDAU_BIN" ]; then
+  log "no $MOLDAU_BIN: running make build"
+  make -C "$root" build >&2
+fi
+[ -x "$MOLDAU_BIN" ] || die "moldau binary not found at $MOLDAU_BIN"
+
+LOADGEN=$root/$BUILD_DIR/bench-loadgen/loadgen
+if [ ! -x "$LOADGEN" ] || [ -n "$(find bench/loadgen -newer "$LOADGEN" -name '*.[ch]*' 2>/dev/null)" ]; then
+  log "building loadgen"
+  mkdir -p "$(dirname "$LOADGEN")"
+  # shellcheck disable=SC2046
+  g++ -O2 -g -std=c++20 -Wall -Wextra -pthread bench/loadgen/loadgen.cc -o "$LOADGEN" \
+      $(pkg-config --cflags --libs rdkafka)
+fi
+
+KAFKA_LIBS=$(bash scripts/install-kafka.sh "$KAFKA_VERSION")
+[ -d "$KAFKA_LIBS" ] || die "Kafka install failed"
+
+# ------------------------------------------------------------------ work dirs
+work=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/moldau-bench.XXXXXX")
+out_root=${BENCH_OUT:-$root/$BUILD_DIR/bench-results}
+out="$out_root/$(date +%Y%m%d-%H%M%S)-$mode"
+mkdir -p "$out"
+results="$out/results.txt"     # lines: broker metric value
+: >"$results"
+
+BROKER_PID=""
+SAMPLER_PID=""
+cleanup() {
+  local rc=$?
+  [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
+  if [ -n "$BROKER_PID" ] && kill -0 "$BROKER_PID" 2>/dev/null; then
+    kill -TERM "$BROKER_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$BROKER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# utime+stime of a process, in seconds (all threads).
+cpu_secs() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  stat=${stat##*) }
+  # shellcheck disable=SC2086
+  set -- $stat
+  awk -v u="${12}" -v s="${13}" -v hz="$HZ" 'BEGIN{printf "%.2f", (u+s)/hz}'
+}
+rss_mb() {
+  awk '/^VmRSS:/{printf "%.1f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo 0
+}
+record() { echo "$1 $2 $3" >>"$results"; }
+jget() {  # jget <json> <key>: a top-level or nested ("lat_us.p99") number from loadgen's line
+  python3 -c 'import json,sys
+d=json.loads(sys.argv[1])
+for k in sys.argv[2].split("."): d=d[k]
+print(d)' "$1" "$2"
+}
+
+# ------------------------------------------------------------------ brokers
+# start_broker <kind> <dir> [extra key=value...]; sets BROKER_PID, PORT, BOOT.
+start_broker() {
+  local kind=$1 dir=$2; shift 2
+  mkdir -p "$dir/data"
+  PORT=$(free_port)
+  BOOT=127.0.0.1:$PORT
+  if [ "$kind" = kafka ]; then
+    if [ ! -f "$dir/server.properties" ]; then
+      local cport; cport=$(free_port)
+      # Kafka's shipped config/server.properties (KRaft combined mode), single node.
+      cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+num.network.threads=3
+num.io.threads=8
+socket.send.buffer.bytes=102400
+socket.receive.buffer.bytes=102400
+socket.request.max.bytes=104857600
+log.dirs=$dir/data
+num.partitions=1
+num.recovery.threads.per.data.dir=1
+offsets.topic.replication.factor=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+log.retention.hours=168
+log.segment.bytes=1073741824
+log.retention.check.interval.ms=300000
+group.initial.rebalance.delay.ms=0
+EOF
+      for kv in "$@"; do echo "$kv" >>"$dir/server.properties"; done
+      local cid
+      cid=$(python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())')
+      bash tests/kafka_tool.sh kafka-storage format -t "$cid" -c "$dir/server.properties" \
+        >>"$dir/broker.log" 2>&1 || die "kafka-storage format failed; see $dir/broker.log"
+    else
+      PORT=$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1://p' "$dir/server.properties")
+      BOOT=127.0.0.1:$PORT
+    fi
+    # kafka_tool.sh execs java: $! is the JVM's pid.
+    bash tests/kafka_tool.sh kafka-server-start "$dir/server.properties" >>"$dir/broker.log" 2>&1 &
+    BROKER_PID=$!
+  else
+    if [ -f "$dir/port" ]; then PORT=$(cat "$dir/port"); BOOT=127.0.0.1:$PORT; fi
+    echo "$PORT" >"$dir/port"
+    "$MOLDAU_BIN" broker --config "$root/config/server.properties" \
+      "listeners=PLAINTEXT://$BOOT" "advertised.listeners=PLAINTEXT://$BOOT" \
+      "log.dirs=$dir/data" "$@" >>"$dir/broker.log" 2>&1 &
+    BROKER_PID=$!
+  fi
+}
+
+# Waits until a 1-record produce is acknowledged; prints the ms since $1.
+wait_first_ack() {
+  local t0=$1 deadline=$(( $(now_ms) + 180000 ))
+  while :; do
+    kill -0 "$BROKER_PID" 2>/dev/null || die "broker exited during start-up; see its log"
+    if timeout 20 "$LOADGEN" produce --bootstrap "$BOOT" --topic startup --partitions 1 --count 1 \
+         --linger-ms 0 -X reconnect.backoff.ms=10 -X reconnect.backoff.max.ms=50 \
+         -X socket.connection.setup.timeout.ms=1000 >/dev/null 2>&1; then
+      echo $(( $(now_ms) - t0 ))
+      return
+    fi
+    [ "$(now_ms)" -lt "$deadline" ] || die "broker did not acknowledge a produce within 180 s"
+    sleep 0.05
+  done
+}
+
+stop_broker() {
+  local sig=${1:-TERM}
+  [ -n "$BROKER_PID" ] || return 0
+  kill "-$sig" "$BROKER_PID" 2>/dev/null || true
+  for _ in $(seq 1 600); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$BROKER_PID" 2>/dev/null || true
+  wait "$BROKER_PID" 2>/dev/null || true
+  BROKER_PID=""
+}
+
+# Samples the broker's VmRSS every 0.5 s into $1 (peak kept by the reader).
+start_sampler() {
+  local f=$1 pid=$BROKER_PID
+  : >"$f"
+  ( while kill -0 "$pid" 2>/dev/null; do rss_mb "$pid" >>"$f"; echo >>"$f"; sleep 0.5; done ) &
+  SAMPLER_PID=$!
+}
+stop_sampler() {  # sets PEAK_RSS
+  [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
+  wait "$SAMPLER_PID" 2>/dev/null || true
+  SAMPLER_PID=""
+  PEAK_RSS=$(awk 'NF && $1+0>m{m=$1+0} END{printf "%.1f", m}' "$1")
+}
+
+# run_load <broker> <name> <loadgen args...>: runs loadgen, records throughput, CPU s/GB,
+# latency and peak RSS under "<name>.*".
+run_load() {
+  local b=$1 name=$2; shift 2
+  local c0 c1 json peak
+  c0=$(cpu_secs "$BROKER_PID")
+  start_sampler "$out/$b.$name.rss"
+  log "$b: $name: loadgen $*"
+  json=$("$LOADGEN" "$@" --bootstrap "$BOOT" 2>>"$out/$b.loadgen.err") || log "warning: loadgen reported errors ($b $name)"
+  c1=$(cpu_secs "$BROKER_PID")
+  stop_sampler "$out/$b.$name.rss"; peak=$PEAK_RSS
+  [ -n "$json" ] || die "loadgen printed nothing for $b $name; see $out/$b.loadgen.err"
+  echo "{\"broker\":\"$b\",\"name\":\"$name\",\"cpu_s\":$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b-a}'),\"peak_rss_mb\":$peak,\"result\":$json}" >>"$out/runs.jsonl"
+  local bytes rps mbps
+  bytes=$(jget "$json" bytes); rps=$(jget "$json" records_per_s); mbps=$(jget "$json" mb_per_s)
+  record "$b" "$name.rps" "$rps"
+  record "$b" "$name.mbps" "$mbps"
+  record "$b" "$name.cpu_per_gb" "$(awk -v a="$c0" -v c="$c1" -v by="$bytes" 'BEGIN{ if (by>0) printf "%.2f", (c-a)/(by/1e9); else print 0 }')"
+  record "$b" "$name.p50" "$(jget "$json" lat_us.p50)"
+  record "$b" "$name.p99" "$(jget "$json" lat_us.p99)"
+  record "$b" "$name.p999" "$(jget "$json" lat_us.p999)"
+  record "$b" "load_rss_mb" "$peak"
+  LAST_JSON=$json
+}
+
+median() {  # median <broker> <metric>
+  awk -v b="$1" -v m="$2" '$1==b && $2==m {v[n++]=$3+0} END{
+    if (n==0) { print "-"; exit }
+    for (i=0;i<n;i++) for (j=i+1;j<n;j++) if (v[j]<v[i]) {t=v[i];v[i]=v[j];v[j]=t}
+    x = (n%2) ? v[int(n/2)] : (v[n/2-1]+v[n/2])/2; print x }' "$results"
+}
+max_of() {
+  awk -v b="$1" -v m="$2" '$1==b && $2==m && $3+0>x {x=$3+0} END{print (x=="" ? "-" : x)}' "$results"
+}
+
+E2E_LO=""; E2E_HI=""
+
+session() {  # session <broker> <round>
+  local b=$1 r=$2 dir="$work/$b-$r"
+  local kcfg=()
+  log "=== round $r: $b"
+  local t0; t0=$(now_ms)
+  start_broker "$b" "$dir"
+  local ms; ms=$(wait_first_ack "$t0") && [ -n "$ms" ] || die "$b did not start; see $dir/broker.log"
+  record "$b" startup_ms "$ms"
+  log "$b: first acknowledged produce after $ms ms (pid $BROKER_PID)"
+
+  # Idle: let start-up work settle, then measure RSS and CPU over 5 s.
+  sleep 5
+  local c0; c0=$(cpu_secs "$BROKER_PID")
+  sleep 5
+  record "$b" idle_cpu_pct "$(awk -v a="$c0" -v c="$(cpu_secs "$BROKER_PID")" 'BEGIN{printf "%.1f", (c-a)/5*100}')"
+  record "$b" idle_rss_mb "$(rss_mb "$BROKER_PID")"
+
+  # (1) produce max throughput, 100 B, 8 partitions, acks=1.
+  run_load "$b" p100_a1 produce --topic p100-a1 --partitions 8 --record-size 100 --duration "$SECS" --rate max --acks 1
+  if [ -z "$E2E_LO" ]; then
+    # e2e rates from Moldau's max (Moldau runs first in round 1).
+    local mx; mx=$(jget "$LAST_JSON" records_per_s)
+    E2E_LO=$(awk -v x="$mx" 'BEGIN{r=int(x*0.10/100)*100; if (r<1000) r=1000; print r}')
+    E2E_HI=$(awk -v x="$mx" 'BEGIN{r=int(x*0.50/100)*100; if (r<1000) r=1000; print r}')
+    log "e2e rates: ${E2E_LO}/s (10% of Moldau's max), ${E2E_HI}/s (50%)"
+  fi
+  if [ "$mode" = full ]; then
+    run_load "$b" p1k_a1 produce --topic p1k-a1 --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks 1
+    run_load "$b" p100_all produce --topic p100-all --partitions 8 --record-size 100 --duration "$SECS" --rate max --acks all
+    run_load "$b" p1k_all produce --topic p1k-all --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks all
+  fi
+
+  # (3) end-to-end latency at a fixed rate, no linger (what a latency-minded user sets).
+  run_load "$b" e2e_fix e2e --topic e2e-fix --partitions 8 --record-size 100 --duration "$E2E_SECS" --rate "$E2E_RATE" --acks 1 --linger-ms 0
+  if [ "$mode" = full ]; then
+    run_load "$b" e2e_lo e2e --topic e2e-lo --partitions 8 --record-size 100 --duration "$E2E_SECS" --rate "$E2E_LO" --acks 1 --linger-ms 0
+    run_load "$b" e2e_hi e2e --topic e2e-hi --partitions 8 --record-size 100 --duration "$E2E_SECS" --rate "$E2E_HI" --acks 1 --linger-ms 0
+
+    # (7) fsync on every acknowledgement.
+    local fcfg=flush.messages=1
+    [ "$b" = moldau ] && fcfg=moldau.flush.on.ack=true
+    run_load "$b" fsync_1k produce --topic fsync-1k --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks all --topic-config "$fcfg"
+
+    # (2) consume from a multi-GB log (written just before: warm page cache).
+    local total=$(( CONSUME_GB * 1000000 )) segbytes
+    segbytes=$(( CONSUME_GB * 1000000000 / 1000 )); [ "$segbytes" -ge 1048576 ] || segbytes=1048576
+    log "$b: writing ${CONSUME_GB} GB for the consume and restart runs (segment.bytes=$segbytes)"
+    "$LOADGEN" produce --bootstrap "$BOOT" --topic big --partitions 8 --record-size 1000 --count "$total" \
+      --rate max --acks 1 --topic-config "segment.bytes=$segbytes" >>"$out/runs.load.jsonl" 2>>"$out/$b.loadgen.err"
+    run_load "$b" consume_1k consume --topic big --threads 1
+    run_load "$b" consume_1k_t2 consume --topic big --threads 2
+
+    # (6) restart after SIGKILL with that log.
+    log "$b: SIGKILL and restart"
+    stop_broker KILL
+    t0=$(now_ms)
+    start_broker "$b" "$dir"
+    ms=$(wait_first_ack "$t0") && [ -n "$ms" ] || die "$b did not restart; see $dir/broker.log"
+    record "$b" restart_ms "$ms"
+    log "$b: first acknowledged produce after restart: $ms ms"
+  fi
+  stop_broker TERM
+  cp "$dir/broker.log" "$out/$b-$r.broker.log" 2>/dev/null || true
+  rm -rf "$dir"
+}
+
+for r in $(seq 1 "$ROUNDS"); do
+  if [ $(( r % 2 )) -eq 1 ]; then order="moldau kafka"; else order="kafka moldau"; fi
+  for b in $order; do session "$b" "$r"; done
+done
+
+# ------------------------------------------------------------------ table
+ratio() {  # Moldau/Kafka
+  awk -v m="$1" -v k="$2" 'BEGIN{ if (m=="-"||k=="-"||k+0==0) print "-"; else printf "%.2fx", m/k }'
+}
+fmt() { awk -v x="$1" 'BEGIN{ if (x=="-") print "-"; else if (x+0>=100) printf "%.0f", x; else printf "%.2f", x }'; }
+row() {  # row <label> <metric> <better:higher|lower> [agg]
+  local k m agg=${4:-median}
+  if [ "$agg" = max ]; then k=$(max_of kafka "$2"); m=$(max_of moldau "$2"); else k=$(median kafka "$2"); m=$(median moldau "$2"); fi
+  printf '%-44s %12s %12s %9s  %s\n' "$1" "$(fmt "$k")" "$(fmt "$m")" "$(ratio "$m" "$k")" "$3"
+}
+tput_rows() {  # tput_rows <label> <name>
+  row "$1 records/s" "$2.rps" higher
+  row "$1 MB/s" "$2.mbps" higher
+  row "$1 broker CPU s/GB" "$2.cpu_per_gb" lower
+}
+{
+  echo "Moldau vs Apache Kafka $KAFKA_VERSION ($mode, $ROUNDS round(s), ${SECS}s per throughput run; $(nproc) cores, load average at end: $(cut -d' ' -f1-3 /proc/loadavg))"
+  printf '%-44s %12s %12s %9s  %s\n' "metric" "Kafka" "Moldau" "M/K" "better"
+  printf '%s\n' "-------------------------------------------------------------------------------------------"
+  row "produce 100B acks=1 (8 partitions) records/s" p100_a1.rps higher
+  row "produce 100B acks=1 MB/s" p100_a1.mbps higher
+  row "produce 100B acks=1 broker CPU s/GB" p100_a1.cpu_per_gb lower
+  row "produce 100B acks=1 ack p99 us (queue-bound)" p100_a1.p99 lower
+  if [ "$mode" = full ]; then
+    tput_rows "produce 1KB acks=1" p1k_a1
+    tput_rows "produce 100B acks=all" p100_all
+    tput_rows "produce 1KB acks=all" p1k_all
+    tput_rows "produce 1KB fsync-on-ack" fsync_1k
+    tput_rows "consume 1KB 1 thread" consume_1k
+    tput_rows "consume 1KB 2 threads" consume_1k_t2
+  fi
+  row "e2e latency p50 us @${E2E_RATE}/s" e2e_fix.p50 lower
+  row "e2e latency p99 us @${E2E_RATE}/s" e2e_fix.p99 lower
+  row "e2e latency p99.9 us @${E2E_RATE}/s" e2e_fix.p999 lower
+  if [ "$mode" = full ]; then
+    row "e2e latency p50 us @${E2E_LO}/s" e2e_lo.p50 lower
+    row "e2e latency p99 us @${E2E_LO}/s" e2e_lo.p99 lower
+    row "e2e latency p99.9 us @${E2E_LO}/s" e2e_lo.p999 lower
+    row "e2e latency p50 us @${E2E_HI}/s" e2e_hi.p50 lower
+    row "e2e latency p99 us @${E2E_HI}/s" e2e_hi.p99 lower
+    row "e2e latency p99.9 us @${E2E_HI}/s" e2e_hi.p999 lower
+  fi
+  row "RSS idle MB" idle_rss_mb lower
+  row "RSS peak under load MB" load_rss_mb lower max
+  row "CPU idle %" idle_cpu_pct lower
+  row "start-up to first ack ms" startup_ms lower
+  [ "$mode" = full ] && row "restart after SIGKILL to first ack ms" restart_ms lower
+  echo "M/K = Moldau/Kafka; each 'better' column says which direction is good. Shared, noisy machine: compare ratios, not absolutes."
+  echo "elapsed: $(( $(date +%s) - t_begin )) s; raw results: $out"
+} | tee "$out/table.txt"
