@@ -217,7 +217,7 @@ Status Log::roll(int64_t now_ms) {
   auto seg = Segment::create(dir_, dir_path_, log_end_, config_, now_ms);
   if (!seg) return fail(seg.error());
   segments_.emplace(log_end_, std::move(seg.value()));
-  dir_needs_sync_ = true;
+  ++dir_generation_;
   MOLDAU_LOG_DEBUG("{}: rolled a new segment at {}", tp_.dir_name(), log_end_);
   return {};
 }
@@ -235,7 +235,7 @@ Status Log::flush() {
 
 Status Log::flush_to(int64_t offset, int64_t now_ms) {
   offset = std::min(offset, log_end_);
-  if (offset <= recovery_point_ && !dir_needs_sync_) return {};
+  if (offset <= recovery_point_ && dir_synced_generation_ == dir_generation_) return {};
   auto job = prepare_flush(offset);
   if (!job) return job.error();
   Status status;
@@ -253,9 +253,11 @@ Result<FlushJob> Log::prepare_flush(int64_t offset) {
   FlushJob job;
   job.target = std::min(offset, log_end_);
   job.ops = dir_->ops();
-  if (dir_needs_sync_) {
+  // Every job until one has synced the directory carries it: a job that
+  // completes must not rely on another still in flight.
+  if (dir_synced_generation_ < dir_generation_) {
     job.sync_dir = dir_path_;
-    dir_needs_sync_ = false;
+    job.dir_generation = dir_generation_;
   }
   if (job.target <= recovery_point_) return job;
   // From the segment holding the recovery point to the one holding target-1.
@@ -276,6 +278,9 @@ void Log::complete_flush(const FlushJob& job, const Status& status, int64_t now_
   if (!status) {
     fail(status.error());
     return;
+  }
+  if (!job.sync_dir.empty()) {
+    dir_synced_generation_ = std::max(dir_synced_generation_, job.dir_generation);
   }
   int64_t target = std::min(job.target, log_end_);
   if (target > recovery_point_) recovery_point_ = target;

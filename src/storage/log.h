@@ -53,6 +53,7 @@ struct FlushJob {
   std::vector<std::shared_ptr<File>> files;
   std::string sync_dir;  // a directory to fsync too (new segment files), or ""
   FileOps* ops = nullptr;  // for sync_dir
+  uint64_t dir_generation = 0;  // what syncing sync_dir makes durable
   int64_t target = 0;    // the recovery point once this is done
 };
 
@@ -168,7 +169,10 @@ class Log {
   int64_t recovery_point_ = 0;
   int64_t unflushed_messages_ = 0;
   int64_t last_flush_ms_ = 0;
-  bool dir_needs_sync_ = false;  // a segment file was created since the last flush
+  // Segment files created (generation) and the generation whose directory
+  // entries a completed flush made durable.
+  uint64_t dir_generation_ = 0;
+  uint64_t dir_synced_generation_ = 0;
   bool closed_ = false;
   std::vector<std::pair<int64_t, std::unique_ptr<Segment>>> pending_deletes_;
 };

@@ -102,7 +102,7 @@ Status Log::load(const LogCheckpoints& cp, bool clean_shutdown, int64_t now_ms) 
     auto seg = Segment::create(dir_, dir_path_, base, config_, now_ms);
     if (!seg) return seg.error();
     segments_.emplace(base, std::move(seg.value()));
-    dir_needs_sync_ = true;
+    ++dir_generation_;
   }
 
   // 3. Recover what needs it.
@@ -138,7 +138,7 @@ Status Log::load(const LogCheckpoints& cp, bool clean_shutdown, int64_t now_ms) 
     if (!seg) return seg.error();
     segments_.emplace(log_start_, std::move(seg.value()));
     log_end_ = log_start_;
-    dir_needs_sync_ = true;
+    ++dir_generation_;
   }
   high_watermark_ = std::clamp(cp.high_watermark.value_or(log_start_), log_start_, log_end_);
   bool epochs_changed = epochs_.truncate_from_end(log_end_);

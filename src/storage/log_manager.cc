@@ -307,7 +307,10 @@ void LogManager::flush_async(Log* log, int64_t offset, std::function<void(Status
     return;
   }
   std::weak_ptr<Log> weak = it->second.log;
-  FlushJob copy_for_completion{{}, job->sync_dir, job->ops, job->target};
+  FlushJob copy_for_completion;
+  copy_for_completion.sync_dir = job->sync_dir;
+  copy_for_completion.dir_generation = job->dir_generation;
+  copy_for_completion.target = job->target;
   flusher_->submit(std::move(job.value()),
                    [weak, j = std::move(copy_for_completion), done = std::move(done)](Status s) {
                      if (auto l = weak.lock()) l->complete_flush(j, s, wall_clock_ms());

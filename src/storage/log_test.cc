@@ -239,3 +239,46 @@ TEST_F(LogReplicaTest, StartUpReadsDoNotGrowWithTheData) {
 
 }  // namespace
 }  // namespace moldau::storage
+
+namespace moldau::storage {
+namespace {
+
+using LogFlushTest = testing::LogFixture;
+
+// Counts fsync calls (fdatasync is used for files, fsync for directories).
+class DirSyncCountingOps : public FileOps {
+ public:
+  int fsync(int fd) override {
+    ++fsyncs;
+    return FileOps::fsync(fd);
+  }
+  int fsyncs = 0;
+};
+
+TEST_F(LogFlushTest, NewSegmentNamesAreSyncedByEveryFlushUntilOneCompletes) {
+  DirSyncCountingOps ops;
+  dir_ = std::make_shared<LogDir>(tmp_.path(), &ops);
+  auto log = open_log();
+  ASSERT_TRUE(log->flush().ok());
+  append(*log, 2);
+  ASSERT_TRUE(log->roll(now_).ok());
+  append(*log, 2);
+  // An asynchronous flush takes the directory sync but has not completed...
+  auto in_flight = log->prepare_flush(log->log_end_offset());
+  ASSERT_TRUE(in_flight.ok());
+  EXPECT_FALSE(in_flight->sync_dir.empty());
+  // ...so a flush that completes meanwhile must sync the directory itself.
+  int before = ops.fsyncs;
+  ASSERT_TRUE(log->flush().ok());
+  EXPECT_EQ(ops.fsyncs, before + 1);
+  EXPECT_EQ(log->recovery_point(), 4);
+  // Once done, no further directory syncs.
+  log->complete_flush(*in_flight, Status{}, now_);
+  append(*log, 1);
+  before = ops.fsyncs;
+  ASSERT_TRUE(log->flush().ok());
+  EXPECT_EQ(ops.fsyncs, before);
+}
+
+}  // namespace
+}  // namespace moldau::storage
