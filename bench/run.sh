@@ -235,6 +235,14 @@ run_load() {
   json=$("$LOADGEN" "$@" --bootstrap "$BOOT" 2>>"$out/$b.loadgen.err") || log "warning: loadgen reported errors ($b $name)"
   c1=$(cpu_secs "$BROKER_PID")
   stop_sampler "$out/$b.$name.rss"; peak=$PEAK_RSS
+  if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+    wait "$BROKER_PID" 2>/dev/null; local st=$?
+    log "ERROR: $b died during $name (exit status $st); last lines of its log:"
+    tail -5 "$BROKER_DIR/broker.log" >&2 || true
+    record "$b" "crashed_in_$name" "$st"
+    BROKER_PID=""
+    return 1
+  fi
   [ -n "$json" ] || die "loadgen printed nothing for $b $name; see $out/$b.loadgen.err"
   echo "{\"broker\":\"$b\",\"name\":\"$name\",\"cpu_s\":$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b-a}'),\"peak_rss_mb\":$peak,\"result\":$json}" >>"$out/runs.jsonl"
   local bytes rps mbps
@@ -263,6 +271,7 @@ E2E_LO=""; E2E_HI=""
 
 session() {  # session <broker> <round>
   local b=$1 r=$2 dir="$work/$b-$r"
+  BROKER_DIR=$dir
   local kcfg=()
   log "=== round $r: $b"
   local t0; t0=$(now_ms)
@@ -279,7 +288,7 @@ session() {  # session <broker> <round>
   record "$b" idle_rss_mb "$(rss_mb "$BROKER_PID")"
 
   # (1) produce max throughput, 100 B, 8 partitions, acks=1.
-  run_load "$b" p100_a1 produce --topic p100-a1 --partitions 8 --record-size 100 --duration "$SECS" --rate max --acks 1
+  run_load "$b" p100_a1 produce --topic p100-a1 --partitions 8 --record-size 100 --duration "$SECS" --rate max --acks 1 || { session_end "$b" "$r" "$dir"; return 0; }
   if [ -z "$E2E_LO" ]; then
     # e2e rates from Moldau's max (Moldau runs first in round 1).
     local mx; mx=$(jget "$LAST_JSON" records_per_s)
@@ -288,21 +297,21 @@ session() {  # session <broker> <round>
     log "e2e rates: ${E2E_LO}/s (10% of Moldau's max), ${E2E_HI}/s (50%)"
   fi
   if [ "$mode" = full ]; then
-    run_load "$b" p1k_a1 produce --topic p1k-a1 --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks 1
-    run_load "$b" p100_all produce --topic p100-all --partitions 8 --record-size 100 --duration "$SECS" --rate max --acks all
-    run_load "$b" p1k_all produce --topic p1k-all --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks all
+    run_load "$b" p1k_a1 produce --topic p1k-a1 --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks 1 || { session_end "$b" "$r" "$dir"; return 0; }
+    run_load "$b" p100_all produce --topic p100-all --partitions 8 --record-size 100 --duration "$SECS" --rate max --acks all || { session_end "$b" "$r" "$dir"; return 0; }
+    run_load "$b" p1k_all produce --topic p1k-all --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks all || { session_end "$b" "$r" "$dir"; return 0; }
   fi
 
   # (3) end-to-end latency at a fixed rate, no linger (what a latency-minded user sets).
-  run_load "$b" e2e_fix e2e --topic e2e-fix --partitions 8 --record-size 100 --duration "$E2E_SECS" --rate "$E2E_RATE" --acks 1 --linger-ms 0
+  run_load "$b" e2e_fix e2e --topic e2e-fix --partitions 8 --record-size 100 --duration "$E2E_SECS" --rate "$E2E_RATE" --acks 1 --linger-ms 0 || { session_end "$b" "$r" "$dir"; return 0; }
   if [ "$mode" = full ]; then
-    run_load "$b" e2e_lo e2e --topic e2e-lo --partitions 8 --record-size 100 --duration "$E2E_SECS" --rate "$E2E_LO" --acks 1 --linger-ms 0
-    run_load "$b" e2e_hi e2e --topic e2e-hi --partitions 8 --record-size 100 --duration "$E2E_SECS" --rate "$E2E_HI" --acks 1 --linger-ms 0
+    run_load "$b" e2e_lo e2e --topic e2e-lo --partitions 8 --record-size 100 --duration "$E2E_SECS" --rate "$E2E_LO" --acks 1 --linger-ms 0 || { session_end "$b" "$r" "$dir"; return 0; }
+    run_load "$b" e2e_hi e2e --topic e2e-hi --partitions 8 --record-size 100 --duration "$E2E_SECS" --rate "$E2E_HI" --acks 1 --linger-ms 0 || { session_end "$b" "$r" "$dir"; return 0; }
 
     # (7) fsync on every acknowledgement.
     local fcfg=flush.messages=1
     [ "$b" = moldau ] && fcfg=moldau.flush.on.ack=true
-    run_load "$b" fsync_1k produce --topic fsync-1k --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks all --topic-config "$fcfg"
+    run_load "$b" fsync_1k produce --topic fsync-1k --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks all --topic-config "$fcfg" || { session_end "$b" "$r" "$dir"; return 0; }
 
     # (2) consume from a multi-GB log (written just before: warm page cache).
     local total=$(( CONSUME_GB * 1000000 )) segbytes
@@ -310,8 +319,8 @@ session() {  # session <broker> <round>
     log "$b: writing ${CONSUME_GB} GB for the consume and restart runs (segment.bytes=$segbytes)"
     "$LOADGEN" produce --bootstrap "$BOOT" --topic big --partitions 8 --record-size 1000 --count "$total" \
       --rate max --acks 1 --topic-config "segment.bytes=$segbytes" >>"$out/runs.load.jsonl" 2>>"$out/$b.loadgen.err"
-    run_load "$b" consume_1k consume --topic big --threads 1
-    run_load "$b" consume_1k_t2 consume --topic big --threads 2
+    run_load "$b" consume_1k consume --topic big --threads 1 || { session_end "$b" "$r" "$dir"; return 0; }
+    run_load "$b" consume_1k_t2 consume --topic big --threads 2 || { session_end "$b" "$r" "$dir"; return 0; }
 
     # (6) restart after SIGKILL with that log.
     log "$b: SIGKILL and restart"
@@ -322,9 +331,13 @@ session() {  # session <broker> <round>
     record "$b" restart_ms "$ms"
     log "$b: first acknowledged produce after restart: $ms ms"
   fi
+  session_end "$b" "$r" "$dir"
+}
+
+session_end() {
   stop_broker TERM
-  cp "$dir/broker.log" "$out/$b-$r.broker.log" 2>/dev/null || true
-  rm -rf "$dir"
+  cp "$3/broker.log" "$out/$1-$2.broker.log" 2>/dev/null || true
+  rm -rf "$3"
 }
 
 for r in $(seq 1 "$ROUNDS"); do
@@ -379,6 +392,9 @@ tput_rows() {  # tput_rows <label> <name>
   row "CPU idle %" idle_cpu_pct lower
   row "start-up to first ack ms" startup_ms lower
   [ "$mode" = full ] && row "restart after SIGKILL to first ack ms" restart_ms lower
+  if grep -q ' crashed_in_' "$results"; then
+    awk '$2 ~ /^crashed_in_/ {sub("crashed_in_","",$2); printf "CRASH: %s died during %s (exit status %s); later workloads of that session were skipped\n", $1, $2, $3}' "$results"
+  fi
   echo "M/K = Moldau/Kafka; each 'better' column says which direction is good. Shared, noisy machine: compare ratios, not absolutes."
   echo "elapsed: $(( $(date +%s) - t_begin )) s; raw results: $out"
 } | tee "$out/table.txt"

@@ -141,7 +141,7 @@ rd_kafka_t* make_producer(const Options& o, void* opaque,
   set(conf, "enable.idempotence", "false");
   set(conf, "queue.buffering.max.messages", "1000000");
   set(conf, "queue.buffering.max.kbytes", "1048576");
-  set(conf, "message.timeout.ms", "120000");
+  set(conf, "message.timeout.ms", "30000");
   apply_client_props(conf, o);
   if (dr) rd_kafka_conf_set_dr_msg_cb(conf, dr);
   rd_kafka_conf_set_opaque(conf, opaque);
