@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/properties.h"
 #include "kafka/broker.h"
+#include "kafka/groups/group_driver.h"
 #include "metadata/broker_config.h"
 #include "metadata/config_catalog.h"
 #include "metadata/controller.h"
@@ -118,6 +119,9 @@ int run_broker(const std::string& config_path, const std::vector<std::string>& o
   controller.on_change([&](const metadata::ImagePtr&, const metadata::ImagePtr& now, const metadata::CommittedBatch&) {
     reconcile_logs(broker, logs, *now);
   });
+  // Consumer groups: loads the __consumer_offsets partitions this broker
+  // leads and follows their leadership (after the logs are reconciled).
+  kafka::groups::BrokerGroups groups(broker);
   bool registered = false;
   controller.register_broker([&](Status s) {
     registered = s.ok();
@@ -156,6 +160,7 @@ int run_broker(const std::string& config_path, const std::vector<std::string>& o
     MOLDAU_LOG_INFO("signal {}: shutting down", sig);
     server.stop();
     broker.shutdown();
+    groups.shutdown();
     ticker.cancel();
     io.stop();
   });

@@ -34,6 +34,7 @@ void Broker::register_apis() {
   add(k::kFetch, 4, 15, handle_fetch);
   add(k::kListOffsets, 1, 8, handle_list_offsets);
   register_admin_apis(*this, [&](int16_t key, int16_t min, int16_t max, Handler h) { add(key, min, max, h); });
+  register_group_apis(*this, [&](int16_t key, int16_t min, int16_t max, Handler h) { add(key, min, max, h); });
 }
 
 void Broker::handle_frame(const std::shared_ptr<net::Connection>& conn, net::Frame frame) {

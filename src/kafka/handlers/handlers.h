@@ -18,5 +18,7 @@ void handle_list_offsets(Broker&, RequestContext&);
 // Registers the admin APIs (topics, configs, cluster, records) with `add`.
 using AddApi = std::function<void(int16_t key, int16_t min, int16_t max, Handler)>;
 void register_admin_apis(Broker&, const AddApi& add);
+// Registers FindCoordinator, the classic group APIs, offsets and group admin.
+void register_group_apis(Broker&, const AddApi& add);
 
 }  // namespace moldau::kafka

@@ -1,0 +1,44 @@
+// Where the group driver keeps __consumer_offsets: append one record batch to
+// a partition, read a partition back from its log start. The broker's
+// implementation goes to the partition logs; tests use an in-memory one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "base/bytes.h"
+#include "base/error.h"
+#include "protocol/record_batch.h"
+
+namespace moldau::kafka {
+class Broker;
+}
+
+namespace moldau::kafka::groups {
+
+class OffsetsLog {
+ public:
+  virtual ~OffsetsLog() = default;
+  // Appends `batch` (one uncompressed magic-2 batch built by the driver) to
+  // partition `partition` of __consumer_offsets. `done` runs once the append
+  // is acknowledged as a Produce with acks=all would be (possibly before
+  // append returns); a failure carries the append's error code.
+  virtual void append(int32_t partition, Bytes batch, std::function<void(Status)> done) = 0;
+  // Calls `fn` for every record of the partition from its log start, in log
+  // order. Fails when the partition cannot be read.
+  virtual Status read(int32_t partition, const std::function<void(const protocol::Record&)>& fn) = 0;
+};
+
+// The broker's __consumer_offsets partition logs (created if missing).
+class BrokerOffsetsLog final : public OffsetsLog {
+ public:
+  explicit BrokerOffsetsLog(Broker& broker) : broker_(broker) {}
+  void append(int32_t partition, Bytes batch, std::function<void(Status)> done) override;
+  Status read(int32_t partition, const std::function<void(const protocol::Record&)>& fn) override;
+
+ private:
+  Broker& broker_;
+};
+
+}  // namespace moldau::kafka::groups

@@ -1,0 +1,198 @@
+// OffsetCommit, OffsetFetch, OffsetDelete: mapped to the group driver. The
+// handler checks that committed topics and partitions exist
+// (UNKNOWN_TOPIC_OR_PARTITION otherwise); the coordinator does the rest.
+#include <map>
+
+#include "base/log.h"
+#include "kafka/handlers/group_handlers.h"
+#include "metadata/controller.h"
+#include "protocol/msg/offset_commit_request.h"
+#include "protocol/msg/offset_commit_response.h"
+#include "protocol/msg/offset_delete_request.h"
+#include "protocol/msg/offset_delete_response.h"
+#include "protocol/msg/offset_fetch_request.h"
+#include "protocol/msg/offset_fetch_response.h"
+
+namespace moldau::kafka {
+
+namespace c = coordinator;
+
+namespace {
+
+template <typename Req>
+bool decode_or_close(RequestContext& ctx, Req& req, const char* name) {
+  if (ctx.decode(req)) return true;
+  MOLDAU_LOG_WARN("closing connection from {}: malformed {} v{} request", ctx.connection()->peer(), name,
+                  ctx.api_version());
+  ctx.close_connection();
+  return false;
+}
+
+bool partition_exists(const metadata::MetadataImage& image, const std::string& topic, int32_t partition) {
+  const metadata::TopicImage* t = image.topic(topic);
+  return t && partition >= 0 && size_t(partition) < t->partitions.size();
+}
+
+}  // namespace
+
+void handle_offset_commit(Broker& broker, RequestContext& ctx) {
+  auto req = std::make_shared<protocol::OffsetCommitRequest>();
+  if (!decode_or_close(ctx, *req, "OffsetCommit")) return;
+  auto* driver = group_detail::driver_or_close(broker, ctx);
+  if (!driver) return;
+  const int16_t v = ctx.api_version();
+  auto image = broker.controller().image();
+
+  c::OffsetCommitRequest commit;
+  commit.group_id = req->group_id;
+  commit.generation_id = req->generation_id_or_member_epoch;
+  commit.member_id = req->member_id;
+  commit.group_instance_id = req->group_instance_id;
+  commit.retention_time_ms = v <= 4 ? req->retention_time_ms : -1;
+  auto errors = std::make_shared<std::map<c::TopicPartition, ErrorCode>>();
+  for (const auto& t : req->topics) {
+    for (const auto& p : t.partitions) {
+      c::TopicPartition tp{t.name, p.partition_index};
+      if (!partition_exists(*image, t.name, p.partition_index)) {
+        (*errors)[tp] = ErrorCode::kUnknownTopicOrPartition;
+        continue;
+      }
+      c::OffsetCommitPartition cp;
+      cp.tp = tp;
+      cp.offset = p.committed_offset;
+      cp.leader_epoch = p.committed_leader_epoch;
+      cp.metadata = p.committed_metadata;
+      commit.partitions.push_back(std::move(cp));
+    }
+  }
+  // Version 9 (KIP-848) tells a member of a group that does not exist
+  // GROUP_ID_NOT_FOUND rather than ILLEGAL_GENERATION.
+  const bool group_missing = v >= 9 && commit.generation_id >= 0 && !driver->core().group(commit.group_id);
+  auto respond = [ctx, req, errors, group_missing]() mutable {
+    protocol::OffsetCommitResponse resp;
+    for (const auto& t : req->topics) {
+      auto& out = resp.topics.emplace_back();
+      out.name = t.name;
+      for (const auto& p : t.partitions) {
+        auto& op = out.partitions.emplace_back();
+        op.partition_index = p.partition_index;
+        auto it = errors->find({t.name, p.partition_index});
+        ErrorCode e = it == errors->end() ? ErrorCode::kNone : it->second;
+        if (group_missing && e == ErrorCode::kIllegalGeneration) e = ErrorCode::kGroupIdNotFound;
+        op.error_code = wire(e);
+      }
+    }
+    ctx.respond(resp);
+  };
+  if (commit.partitions.empty()) {
+    respond();
+    return;
+  }
+  driver->commit_offsets(commit, [errors, respond](std::vector<c::PartitionError> result) mutable {
+    for (const auto& pe : result) (*errors)[pe.tp] = pe.error;
+    respond();
+  });
+}
+
+void handle_offset_fetch(Broker& broker, RequestContext& ctx) {
+  protocol::OffsetFetchRequest req;
+  if (!decode_or_close(ctx, req, "OffsetFetch")) return;
+  auto* driver = group_detail::driver_or_close(broker, ctx);
+  if (!driver) return;
+  const int16_t v = ctx.api_version();
+
+  std::vector<c::OffsetFetchGroup> groups;
+  if (v <= 7) {
+    auto& g = groups.emplace_back();
+    g.group_id = req.group_id;
+    if (req.topics) {
+      g.partitions.emplace();
+      for (const auto& t : *req.topics) {
+        for (int32_t p : t.partition_indexes) g.partitions->push_back({t.name, p});
+      }
+    }
+  } else {
+    for (const auto& rg : req.groups) {
+      auto& g = groups.emplace_back();
+      g.group_id = rg.group_id;
+      if (rg.topics) {
+        g.partitions.emplace();
+        for (const auto& t : *rg.topics) {
+          for (int32_t p : t.partition_indexes) g.partitions->push_back({t.name, p});
+        }
+      }
+    }
+  }
+  auto results = driver->fetch_offsets(groups);
+
+  // Partitions grouped by topic, topics in the order they first appear.
+  auto by_topic = [](const c::OffsetFetchGroupResult& g, auto& topics_out, ErrorCode partition_error) {
+    std::map<std::string, size_t> index;
+    for (const auto& f : g.partitions) {
+      auto [it, fresh] = index.emplace(f.tp.topic, topics_out.size());
+      if (fresh) topics_out.emplace_back().name = f.tp.topic;
+      auto& op = topics_out[it->second].partitions.emplace_back();
+      op.partition_index = f.tp.partition;
+      op.committed_offset = f.offset;
+      op.committed_leader_epoch = f.leader_epoch;
+      op.metadata = f.metadata;
+      op.error_code = wire(f.error != ErrorCode::kNone ? f.error : partition_error);
+    }
+  };
+
+  protocol::OffsetFetchResponse resp;
+  if (v <= 7) {
+    const auto& g = results.front();
+    // Version 1 has no top-level error: the group's error goes on every partition.
+    by_topic(g, resp.topics, v == 1 ? g.error : ErrorCode::kNone);
+    resp.error_code = wire(g.error);
+  } else {
+    for (const auto& g : results) {
+      auto& og = resp.groups.emplace_back();
+      og.group_id = g.group_id;
+      og.error_code = wire(g.error);
+      by_topic(g, og.topics, ErrorCode::kNone);
+    }
+  }
+  ctx.respond(resp);
+}
+
+void handle_offset_delete(Broker& broker, RequestContext& ctx) {
+  auto req = std::make_shared<protocol::OffsetDeleteRequest>();
+  if (!decode_or_close(ctx, *req, "OffsetDelete")) return;
+  auto* driver = group_detail::driver_or_close(broker, ctx);
+  if (!driver) return;
+  auto image = broker.controller().image();
+  auto errors = std::make_shared<std::map<c::TopicPartition, ErrorCode>>();
+  std::vector<c::TopicPartition> partitions;
+  for (const auto& t : req->topics) {
+    for (const auto& p : t.partitions) {
+      c::TopicPartition tp{t.name, p.partition_index};
+      if (!partition_exists(*image, t.name, p.partition_index)) {
+        (*errors)[tp] = ErrorCode::kUnknownTopicOrPartition;
+      } else {
+        partitions.push_back(tp);
+      }
+    }
+  }
+  driver->delete_offsets(req->group_id, partitions, [ctx, req, errors](c::OffsetDeleteResult r) mutable {
+    protocol::OffsetDeleteResponse resp;
+    resp.error_code = wire(r.error);
+    if (r.error == ErrorCode::kNone) {
+      for (const auto& pe : r.partitions) (*errors)[pe.tp] = pe.error;
+      for (const auto& t : req->topics) {
+        auto& out = resp.topics.emplace_back();
+        out.name = t.name;
+        for (const auto& p : t.partitions) {
+          auto& op = out.partitions.emplace_back();
+          op.partition_index = p.partition_index;
+          auto it = errors->find({t.name, p.partition_index});
+          op.error_code = wire(it == errors->end() ? ErrorCode::kNone : it->second);
+        }
+      }
+    }
+    ctx.respond(resp);
+  });
+}
+
+}  // namespace moldau::kafka
