@@ -232,7 +232,7 @@ run_load() {
   c0=$(cpu_secs "$BROKER_PID")
   start_sampler "$out/$b.$name.rss"
   log "$b: $name: loadgen $*"
-  json=$("$LOADGEN" "$@" --bootstrap "$BOOT" 2>>"$out/$b.loadgen.err") || log "warning: loadgen reported errors ($b $name)"
+  json=$(timeout 600 "$LOADGEN" "$@" --bootstrap "$BOOT" 2>>"$out/$b.loadgen.err") || log "warning: loadgen reported errors ($b $name)"
   c1=$(cpu_secs "$BROKER_PID")
   stop_sampler "$out/$b.$name.rss"; peak=$PEAK_RSS
   if ! kill -0 "$BROKER_PID" 2>/dev/null; then

@@ -215,9 +215,10 @@ int prepare_topic(const Options& o) {
   }
   int parts = 0;
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, o.topic.c_str(), nullptr);
-  for (int attempt = 0; attempt < 120; ++attempt) {
+  const uint64_t give_up = now_ns() + 60000000000ull;  // 60 s
+  while (now_ns() < give_up) {
     const rd_kafka_metadata_t* md = nullptr;
-    if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       bool ok = md->topic_cnt == 1 && md->topics[0].err == 0 && md->topics[0].partition_cnt > 0;
       if (ok) {
         for (int p = 0; p < md->topics[0].partition_cnt; ++p)
