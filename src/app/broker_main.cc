@@ -110,8 +110,10 @@ int run_broker(const std::string& config_path, const std::vector<std::string>& o
   if (Status s = controller.load(); !s) return fail("cannot load the metadata log: " + s.error().message);
 
   asio::io_context io(1);
+  storage::LogManagerOptions log_options;
+  log_options.retention_check_interval_ms = config.get_long("log.retention.check.interval.ms");
   storage::LogManager logs(config.log_dirs, default_log_config(config),
-                           [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); });
+                           [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); }, log_options);
   if (Status s = logs.open(); !s) return fail("cannot open the log dirs: " + s.error().message);
 
   kafka::Broker broker(io, config, controller, logs);
