@@ -1,7 +1,7 @@
 // A scripted stand-in for a broker, for connection tests: listens on
 // 127.0.0.1 (an ephemeral port), reads request frames and answers each with
-// what the handler returns. POSIX sockets in one thread, one connection at a
-// time.
+// what the handler returns. POSIX sockets, a thread per connection; the
+// handler is called from those threads (one request at a time).
 #pragma once
 
 #include <arpa/inet.h>
@@ -11,8 +11,10 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "base/bytes.h"
 #include "protocol/msg/api_keys.h"
@@ -47,9 +49,13 @@ class FakeBroker {
   ~FakeBroker() {
     stop_ = true;
     ::shutdown(listen_fd_, SHUT_RDWR);
-    int fd = conn_fd_.load();
-    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
     thread_.join();
+    {
+      std::lock_guard lock(mu_);
+      for (int fd : conn_fds_) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& t : conn_threads_) t.join();
+    for (int fd : conn_fds_) ::close(fd);
     ::close(listen_fd_);
   }
   uint16_t port() const { return port_; }
@@ -83,30 +89,40 @@ class FakeBroker {
     while (!stop_) {
       int fd = ::accept(listen_fd_, nullptr, nullptr);
       if (fd < 0) return;
-      conn_fd_ = fd;
-      while (!stop_) {
-        uint8_t size_bytes[4];
-        if (!read_all(fd, size_bytes, 4)) break;
-        Bytes frame(load_be32(size_bytes));
-        if (!read_all(fd, frame.data(), frame.size())) break;
-        FakeRequest req;
-        ByteReader r(frame);
-        int16_t key = int16_t(load_be16(frame.data()));
-        int16_t version = int16_t(load_be16(frame.data() + 2));
-        req.header.decode(r, protocol::request_header_version(key, version));
-        req.body.assign(r.position(), r.position() + r.remaining());
-        ++requests_;
-        auto reply = handler_(req);
-        if (reply && ::write(fd, reply->data(), reply->size()) < 0) break;
-      }
-      conn_fd_ = -1;
-      ::close(fd);
+      std::lock_guard lock(mu_);
+      conn_fds_.push_back(fd);
+      conn_threads_.emplace_back([this, fd] { serve_connection(fd); });
     }
+  }
+  void serve_connection(int fd) {
+    while (!stop_) {
+      uint8_t size_bytes[4];
+      if (!read_all(fd, size_bytes, 4)) break;
+      Bytes frame(load_be32(size_bytes));
+      if (!read_all(fd, frame.data(), frame.size())) break;
+      FakeRequest req;
+      ByteReader r(frame);
+      int16_t key = int16_t(load_be16(frame.data()));
+      int16_t version = int16_t(load_be16(frame.data() + 2));
+      req.header.decode(r, protocol::request_header_version(key, version));
+      req.body.assign(r.position(), r.position() + r.remaining());
+      std::optional<Bytes> reply;
+      {
+        std::lock_guard lock(handler_mu_);
+        ++requests_;
+        reply = handler_(req);
+      }
+      if (reply && ::write(fd, reply->data(), reply->size()) < 0) break;
+    }
+    ::shutdown(fd, SHUT_RDWR);
   }
 
   Handler handler_;
+  std::mutex handler_mu_;
   int listen_fd_ = -1;
-  std::atomic<int> conn_fd_{-1};
+  std::mutex mu_;
+  std::vector<int> conn_fds_;  // closed by the destructor
+  std::vector<std::thread> conn_threads_;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};

@@ -76,7 +76,9 @@ struct ProduceOptions {
   std::optional<int32_t> partition;
   Acks acks = Acks::kAll;
   std::string compression = "none";
-  int32_t batch_size = 1 << 20;  // bytes per partition batch
+  // Bytes per partition batch (uncompressed); below the 1 MiB that Kafka's
+  // max.message.bytes allows by default.
+  int32_t batch_size = 512 * 1024;
   int32_t linger_ms = 5;
   int32_t max_in_flight = 5;  // requests per broker connection
   bool progress = true;       // when stderr is a terminal

@@ -29,6 +29,13 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// 1234567 -> "1,234,567"
+std::string group_digits(int64_t v);
+// Bytes for people, binary units: "512 B", "1.5 KiB", "3.8 MiB", "2.0 GiB".
+std::string format_bytes(int64_t bytes);
+// Sorted ids as ranges: {0,1,2,5,7,8} -> "0-2,5,7-8"; "-" for none.
+std::string id_ranges(std::vector<int32_t> ids);
+
 // Code points in a UTF-8 string (continuation bytes are not counted).
 size_t display_width(std::string_view s);
 

@@ -31,6 +31,23 @@ TEST(Table, ShortRowsArePadded) {
   EXPECT_EQ(t.render(), "A  B  C\n1\n");
 }
 
+TEST(Numbers, GroupDigitsBytesAndRanges) {
+  EXPECT_EQ(group_digits(0), "0");
+  EXPECT_EQ(group_digits(999), "999");
+  EXPECT_EQ(group_digits(1000), "1,000");
+  EXPECT_EQ(group_digits(1234567), "1,234,567");
+  EXPECT_EQ(group_digits(-1234), "-1,234");
+  EXPECT_EQ(group_digits(INT64_MIN), "-9,223,372,036,854,775,808");
+  EXPECT_EQ(format_bytes(0), "0 B");
+  EXPECT_EQ(format_bytes(1023), "1023 B");
+  EXPECT_EQ(format_bytes(1536), "1.5 KiB");
+  EXPECT_EQ(format_bytes(4 * 1024 * 1024 - 1), "4.0 MiB");
+  EXPECT_EQ(format_bytes(int64_t(3) << 30), "3.0 GiB");
+  EXPECT_EQ(id_ranges({}), "-");
+  EXPECT_EQ(id_ranges({3}), "3");
+  EXPECT_EQ(id_ranges({8, 0, 2, 1, 5, 7, 1}), "0-2,5,7-8");
+}
+
 TEST(JsonQuote, EscapesWhatJsonRequires) {
   EXPECT_EQ(json_quote("plain"), "\"plain\"");
   EXPECT_EQ(json_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
