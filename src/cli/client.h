@@ -124,6 +124,13 @@ Result<Reply<Resp>> receive_as(Connection& conn) {
   return decode_as<Resp>(std::move(*frame));
 }
 
+template <typename Resp>
+Result<Reply<Resp>> receive_as(Connection& conn, Clock::time_point deadline) {
+  auto frame = conn.receive(deadline);
+  if (!frame) return frame.error();
+  return decode_as<Resp>(std::move(*frame));
+}
+
 // One request, one response.
 template <typename Resp, typename Req>
 Result<Reply<Resp>> call(Connection& conn, const Req& req, int16_t min_version = Req::kMinVersion) {
