@@ -96,17 +96,7 @@ def read_back(bootstrap, topic, count, timeout=90, start=None):
     return out
 
 
-HW_NOT_RESTORED = (
-    "Moldau bug: after SIGKILL the log recovers [0, 200000) (the 777-byte tail is truncated) but the "
-    "high watermark comes back from replication-offset-checkpoint (written every 5 s) as 0, and nothing "
-    "raises it to the log end on a single-replica leader (only a new Produce does), so ListOffsets latest "
-    "answers 0 and consumers see no records; Kafka sets HW = LEO when the sole replica becomes leader. "
-    "(With a 6 s pause before the SIGKILL, so that the checkpoint holds 200000, this test passes.)")
-
-
 def test_200k_records_survive_sigkill_and_a_garbage_tail(broker_factory, broker_kind, request):
-    if broker_kind == "moldau":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=HW_NOT_RESTORED))
     n = 200_000
     b = broker_factory.new("crash")
     topic = create_topic(confluent_admin(b.bootstrap), unique_topic("storage-crash"), 1,

@@ -64,12 +64,22 @@ void reconcile_logs(kafka::Broker& broker, storage::LogManager& logs, const meta
     for (const auto& p : t->partitions) {
       wanted.insert({name, p.partition});
       storage::TopicPartition tp{name, p.partition};
-      if (auto* log = logs.get(tp)) {
+      storage::Log* log = logs.get(tp);
+      if (log) {
         log->update_config(cfg);
-        continue;
+      } else {
+        auto created = logs.get_or_create(tp, t->id.to_string(), cfg);
+        if (!created) {
+          MOLDAU_LOG_ERROR("cannot create the log of {}-{}: {}", name, p.partition, created.error().message);
+          continue;
+        }
+        log = *created;
       }
-      auto created = logs.get_or_create(tp, t->id.to_string(), cfg);
-      if (!created) MOLDAU_LOG_ERROR("cannot create the log of {}-{}: {}", name, p.partition, created.error().message);
+      // The only replica is its own ISR: everything in the log is committed,
+      // also what was appended after the last high-watermark checkpoint
+      // before a crash (as Kafka does when a sole replica becomes leader).
+      if (p.replicas.size() == 1 && p.leader == broker.node_id() && !log->offline())
+        log->set_high_watermark(log->log_end_offset());
     }
   }
   for (const auto& tp : logs.partitions()) {
