@@ -19,7 +19,8 @@ void add_common(CLI::App* cmd, CommonOptions& c) {
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, OutputFormat>{{"table", OutputFormat::kTable},
                                               {"json", OutputFormat::kJson}},
-          CLI::ignore_case))
+          CLI::ignore_case).description(""))
+      ->type_name("table|json")
       ->default_str("table");
   cmd->add_option("--request-timeout-ms", c.request_timeout_ms,
                   "Give up on a broker that does not answer within this time")
@@ -119,7 +120,8 @@ CLI::App* add_produce(CLI::App& app, ProduceOptions& o) {
   auto* cmd = app.add_subcommand("produce", "Send lines of stdin (or a file) as records");
   cmd->add_option("topic", o.topic, "Topic to write to")->required();
   cmd->add_option("-f,--file", o.file, "Read records from this file instead of stdin")
-      ->check(CLI::ExistingFile | CLI::IsMember({"-"}));
+      ->check((CLI::ExistingFile | CLI::IsMember({"-"})).description(""))
+      ->type_name("FILE");
   cmd->add_option("-K,--key-separator", o.key_separator,
                   "Split each line at the first SEP into key and value (default: no key)");
   add_repeated(cmd, "-H,--header", o.headers, "Header KEY=VALUE on every record (repeatable)");
@@ -131,7 +133,8 @@ CLI::App* add_produce(CLI::App& app, ProduceOptions& o) {
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, Acks>{
               {"0", Acks::kNone}, {"1", Acks::kLeader}, {"all", Acks::kAll}, {"-1", Acks::kAll}},
-          CLI::ignore_case))
+          CLI::ignore_case).description(""))
+      ->type_name("0|1|all")
       ->default_str("all");
   cmd->add_option("-z,--compression", o.compression, "none, gzip, snappy, lz4 or zstd")
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}, CLI::ignore_case))

@@ -127,17 +127,19 @@ Result<std::map<int32_t, int64_t>> Consumer::list_offsets(const std::vector<int3
   }
 }
 
-Status Consumer::reset_out_of_range(int32_t partition, int64_t log_start, int64_t high_watermark) {
+Status Consumer::reset_out_of_range(int32_t partition) {
   int64_t asked = positions_[partition].offset;
-  bool before_start = log_start >= 0 ? asked < log_start : false;
-  auto offsets = list_offsets({partition}, before_start ? kEarliest : kLatest);
-  if (!offsets) return offsets.error();
-  int64_t to = (*offsets)[partition];
-  warnings_.push_back(fmt::format(
-      "partition {}: offset {} is out of range (records {}-{}); continuing at {}, the {}",
-      partition, asked, log_start >= 0 ? std::to_string(log_start) : "?",
-      high_watermark >= 0 ? std::to_string(high_watermark - 1) : "?", to,
-      before_start ? "oldest record" : "end"));
+  auto earliest = list_offsets({partition}, kEarliest);
+  if (!earliest) return earliest.error();
+  auto latest = list_offsets({partition}, kLatest);
+  if (!latest) return latest.error();
+  int64_t first = (*earliest)[partition], end = (*latest)[partition];
+  bool before_start = asked < first;
+  int64_t to = before_start ? first : end;
+  std::string held = end > first ? fmt::format("it holds offsets {}-{}", first, end - 1)
+                                  : fmt::format("it is empty, next offset {}", end);
+  warnings_.push_back(fmt::format("partition {}: offset {} is out of range ({}); continuing at {}",
+                                  partition, asked, held, to));
   positions_[partition].offset = to;
   return {};
 }
@@ -250,10 +252,7 @@ Result<int64_t> Consumer::poll(std::chrono::milliseconds max_wait, const OnRecor
         if (!positions_.count(rp.partition_index)) continue;
         ErrorCode code = ErrorCode(rp.error_code);
         if (code == ErrorCode::kOffsetOutOfRange) {
-          if (auto st = reset_out_of_range(rp.partition_index, rp.log_start_offset,
-                                           rp.high_watermark);
-              !st)
-            return st.error();
+          if (auto st = reset_out_of_range(rp.partition_index); !st) return st.error();
           continue;
         }
         if (leadership_error(code) || code == ErrorCode::kUnknownTopicOrPartition) {

@@ -71,7 +71,7 @@ class Consumer {
   };
 
   Status refresh_metadata();
-  Status reset_out_of_range(int32_t partition, int64_t log_start_offset, int64_t high_watermark);
+  Status reset_out_of_range(int32_t partition);
   Result<bool> deliver(int32_t partition, ByteSpan records, const OnRecord& on_record,
                        int64_t& delivered);
 

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "cli/explain.h"
+#include "protocol/msg/describe_configs_request.h"
+#include "protocol/msg/describe_configs_response.h"
 #include "protocol/msg/produce_request.h"
 #include "protocol/msg/produce_response.h"
 
@@ -25,6 +27,7 @@ constexpr size_t kRecordOverheadBytes = 32;
 // id only.
 constexpr int16_t kMinProduceVersion = 3;
 constexpr int16_t kLastProduceVersionWithNames = 12;
+constexpr int8_t kBrokerResource = 4;  // DescribeConfigs resource type BROKER
 
 bool retriable(ErrorCode code) {
   switch (code) {
@@ -95,13 +98,37 @@ Status Producer::refresh_metadata(bool wait_for_leaders) {
       for (const auto& p : t->partitions) leaders_[size_t(p.partition)] = p.leader;
       return {};
     }
-    // Right after auto-creation the topic has no leaders yet; anything else
-    // (an unknown topic when auto-creation is off) will not change by waiting.
+    // Right after auto-creation the topic has no leaders yet. In KRaft mode
+    // Kafka answers UNKNOWN_TOPIC_OR_PARTITION while it creates the topic, so
+    // that is worth waiting for only when the broker creates topics.
     bool wait = code == ErrorCode::kNone || code == ErrorCode::kLeaderNotAvailable;
+    if (code == ErrorCode::kUnknownTopicOrPartition && config_.allow_auto_topic_creation) {
+      if (!auto_creates_) auto_creates_ = broker_auto_creates_topics(*md);
+      wait = *auto_creates_;
+    }
     if (!wait || Clock::now() >= deadline)
       return Error{code, explain(code, {Operation::kProduce, topic_, {}, {}})};
     std::this_thread::sleep_for(config_.retry_backoff);
   }
+}
+
+// Asks a broker for auto.create.topics.enable; true when it cannot tell.
+bool Producer::broker_auto_creates_topics(const ClusterMetadata& md) {
+  if (md.brokers.empty()) return true;
+  auto conn = client_.any();
+  if (!conn) return true;
+  protocol::DescribeConfigsRequest req;
+  protocol::DescribeConfigsRequest::DescribeConfigsResource r;
+  r.resource_type = kBrokerResource;
+  r.resource_name = std::to_string(md.brokers.front().node_id);
+  r.configuration_keys = std::vector<std::string>{"auto.create.topics.enable"};
+  req.resources.push_back(std::move(r));
+  auto reply = call<protocol::DescribeConfigsResponse>(**conn, req);
+  if (!reply) return true;
+  for (const auto& result : reply->msg.results)
+    for (const auto& c : result.configs)
+      if (c.name == "auto.create.topics.enable" && c.value) return *c.value != "false";
+  return true;
 }
 
 Status Producer::add(std::optional<int32_t> partition, std::optional<ByteSpan> key,
@@ -229,10 +256,16 @@ Status Producer::send_to(int32_t node) {
     for (auto& [p, queue] : sealed_) {
       if (queue.empty() || size_t(p) >= leaders_.size() || leaders_[size_t(p)] != node) continue;
       if (queue.front().not_before > now) continue;
+      // Until a partition has taken a batch, one batch at a time: right
+      // after a topic is created (or a leader moves) the first answers are
+      // often retriable errors, and a batch pipelined behind a failed one
+      // would overtake it.
+      if (!warm_[p] && batches_in_flight_[p] > 0) continue;
       if (bytes > 0 && bytes + queue.front().bytes->size() > kMaxRequestBytes) break;
       Batch b = std::move(queue.front());
       queue.pop_front();
       bytes += b.bytes->size();
+      ++batches_in_flight_[p];
       protocol::ProduceRequest::PartitionProduceData pd;
       pd.index = p;
       pd.records = protocol::Records::of(*b.bytes, b.bytes);
@@ -247,7 +280,11 @@ Status Producer::send_to(int32_t node) {
     if (!sent) return sent.error();
     if (config_.acks == 0) {
       // No answer will come: the records count as sent, offsets unknown.
-      for (auto& b : req.batches) settle(b, ErrorCode::kNone, -1, {});
+      for (auto& b : req.batches) {
+        --batches_in_flight_[b.partition];
+        warm_[b.partition] = true;
+        settle(b, ErrorCode::kNone, -1, {});
+      }
     } else {
       flight.push_back(std::move(req));
     }
@@ -264,6 +301,7 @@ Status Producer::receive_from(int32_t node) {
   flight.pop_front();
   bool refresh = false;
   for (auto& b : req.batches) {
+    --batches_in_flight_[b.partition];
     const protocol::ProduceResponse::PartitionProduceResponse* answer = nullptr;
     for (const auto& t : reply->msg.responses) {
       if (t.name != topic_ && !(t.name.empty() && t.topic_id == topic_id_)) continue;
@@ -276,6 +314,7 @@ Status Producer::receive_from(int32_t node) {
     }
     ErrorCode code = ErrorCode(answer->error_code);
     if (code == ErrorCode::kNone) {
+      warm_[b.partition] = true;
       settle(b, code, answer->base_offset, {});
       continue;
     }
@@ -285,6 +324,7 @@ Status Producer::receive_from(int32_t node) {
         message += fmt::format("{}record {}: {}", message.empty() ? "" : "; ", re.batch_index,
                                *re.batch_index_error_message);
     if (retriable(code) && b.attempts < config_.retries) {
+      warm_[b.partition] = false;
       ++b.attempts;
       b.not_before = Clock::now() + config_.retry_backoff * b.attempts;
       auto& queue = sealed_[b.partition];

@@ -9,10 +9,13 @@
 // connection; answers are read as they arrive and when the limit is reached.
 //
 // Retriable errors (no leader, not enough replicas...) refresh the metadata
-// and send the batch again, up to `retries` times; with several requests in
-// flight a retried batch can land after a later one, as with Kafka's
-// non-idempotent producer. A broken connection stops the producer: records
-// in flight on it are neither counted as written nor as failed.
+// and send the batch again, up to `retries` times. A partition sends one
+// batch at a time until one is accepted (and again after a retriable
+// error), so a fresh topic's early errors cannot reorder records; a leader
+// that fails while several batches are in flight can still let a retried
+// batch land after a later one, as with Kafka's non-idempotent producer. A
+// broken connection stops the producer: records in flight on it are neither
+// counted as written nor as failed.
 #pragma once
 
 #include <chrono>
@@ -94,6 +97,7 @@ class Producer {
   struct OpenBatch;
 
   Status refresh_metadata(bool wait_for_leaders);
+  bool broker_auto_creates_topics(const ClusterMetadata& md);
   void seal(int32_t partition);
   Status pump();
   Status send_to(int32_t node);
@@ -111,11 +115,14 @@ class Producer {
   std::map<int32_t, std::deque<Batch>> sealed_;     // by partition, in order
   std::map<int32_t, std::deque<Request>> in_flight_;  // by node, in send order
   std::map<int32_t, PartitionOutcome> outcomes_;
+  std::map<int32_t, int> batches_in_flight_;  // by partition
+  std::map<int32_t, bool> warm_;  // by partition: took a batch since the last retriable error
   std::map<std::pair<int32_t, ErrorCode>, bool> reported_;
   std::vector<std::string> new_errors_;
   int64_t records_added_ = 0;
   int64_t records_acked_ = 0;
-  uint64_t next_seq_ = 0;  // orders a partition's batches, so a retry goes back in its place
+  uint64_t next_seq_ = 0;
+  std::optional<bool> auto_creates_;  // the broker's auto.create.topics.enable, once asked  // orders a partition's batches, so a retry goes back in its place
 };
 
 }  // namespace moldau::cli

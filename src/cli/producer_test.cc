@@ -37,6 +37,11 @@ class FakeCluster {
     std::lock_guard lock(mu_);
     return log_end_;
   }
+  // The values written to `partition`, in log order.
+  std::vector<std::string> values(int32_t partition) {
+    std::lock_guard lock(mu_);
+    return values_[partition];
+  }
   int produce_requests() {
     std::lock_guard lock(mu_);
     return produce_requests_;
@@ -101,6 +106,15 @@ class FakeCluster {
         } else {
           pr.base_offset = log_end_[pd.index];
           log_end_[pd.index] += count;
+          protocol::BatchWalker again(pd.records.bytes);
+          while (auto b = again.next()) {
+            auto records = protocol::decode_records(b->bytes, 1 << 20);
+            EXPECT_TRUE(records.ok());
+            if (!records.ok()) continue;
+            for (const auto& rec : *records)
+              values_[pd.index].emplace_back(reinterpret_cast<const char*>(rec.value->data()),
+                                             rec.value->size());
+          }
         }
         tr.partition_responses.push_back(pr);
       }
@@ -114,6 +128,7 @@ class FakeCluster {
   std::mutex mu_;
   std::map<int32_t, std::pair<ErrorCode, int>> failures_;
   std::map<int32_t, int64_t> log_end_;
+  std::map<int32_t, std::vector<std::string>> values_;
   int produce_requests_ = 0;
   int max_batches_ = 0;
   FakeBroker broker_;  // last: its thread stops before the state above goes
@@ -193,6 +208,23 @@ TEST(Producer, RetriableErrorsAreRetriedAndOthersCounted) {
   EXPECT_EQ(errors[0].rfind("MESSAGE_TOO_LARGE: a batch", 0), 0u) << errors[0];
   EXPECT_TRUE(producer.take_new_errors().empty());
   EXPECT_EQ(cluster.records()[0], 100);
+}
+
+TEST(Producer, EarlyRetriableErrorsOfAFreshPartitionDoNotReorderRecords) {
+  FakeCluster cluster(1);
+  cluster.fail_next(0, ErrorCode::kNotLeaderOrFollower, 3);
+  auto client = connect_to(cluster);
+  ASSERT_TRUE(client);
+  Producer producer(*client, "t", small_batches());  // many batches, 3 requests in flight
+  ASSERT_TRUE(producer.start().ok());
+  std::vector<std::string> sent;
+  for (int i = 0; i < 2000; ++i) {
+    sent.push_back(fmt::format("{:06d}", i));
+    ASSERT_TRUE(producer.add(0, std::nullopt, bytes(sent.back()), {}, 0).ok());
+  }
+  ASSERT_TRUE(producer.flush().ok());
+  EXPECT_EQ(producer.outcomes().at(0).records_ok, 2000);
+  EXPECT_EQ(cluster.values(0), sent);
 }
 
 TEST(Producer, AcksZeroExpectsNoAnswer) {
