@@ -1,6 +1,8 @@
 // The one binary: broker, controller and command-line tools.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -16,6 +18,9 @@
 #endif
 
 int main(int argc, char** argv) {
+  // A peer that closes while we write must cost only its connection: writes
+  // return EPIPE instead of the process dying of SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"Moldau: a Kafka-compatible distributed commit log"};
   app.require_subcommand(1);
 
