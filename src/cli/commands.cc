@@ -51,6 +51,8 @@ void command(CLI::App& parent, Add add, Run run) {
 
 }  // namespace
 
+void add_common_options(CLI::App* cmd, CommonOptions& c) { add_common(cmd, c); }
+
 CLI::App* add_topic_create(CLI::App& topic, TopicCreateOptions& o) {
   auto* cmd = topic.add_subcommand("create", "Create a topic");
   cmd->add_option("name", o.name, "Topic name")->required();

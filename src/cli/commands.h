@@ -18,6 +18,10 @@ namespace moldau::cli {
 
 void register_commands(CLI::App& app);
 
+// Adds the options every command takes (docs/cli.md) to `cmd`, for commands
+// registered outside commands.cc.
+void add_common_options(CLI::App* cmd, CommonOptions& c);
+
 // Each adds one subcommand whose options are bound to `o`, without a
 // callback, so tests can parse arguments into `o` without running anything.
 CLI::App* add_topic_create(CLI::App& topic, TopicCreateOptions& o);
