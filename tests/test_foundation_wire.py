@@ -204,6 +204,28 @@ def test_unsupported_version_of_a_known_api_closes_or_errors(broker):
     assert_still_serving(broker)
 
 
+# (api key, a version far above what any broker serves): APIs other than ApiVersions
+# (which answers error 35, KIP-511) and Produce (whose old versions answer an error).
+UNSUPPORTED_VERSIONS = [(wire.API_FETCH, 99), (wire.API_LIST_OFFSETS, 99), (19, 99), (32, 77)]
+
+
+@pytest.mark.parametrize("api_key,version", UNSUPPORTED_VERSIONS,
+                         ids=[f"key{k}-v{v}" for k, v in UNSUPPORTED_VERSIONS])
+def test_unsupported_version_closes_only_that_connection(broker, api_key, version):
+    """The offending connection is closed without an answer; a connection that was open
+    all along keeps being served on the same socket, before and after."""
+    with connect(broker) as bystander:
+        assert wire.api_versions(bystander, 0).error_code == 0
+        for attempt in range(3):
+            with connect(broker) as c:
+                c.send(wire.request(api_key, version, 9 + attempt, b"\x00" * 16))
+                assert_closed(c, f"API {api_key} v{version}")
+            md = wire.metadata(bystander, [], version=1)
+            assert broker.node_id in md.brokers, f"bystander after attempt {attempt}"
+        assert wire.api_versions(bystander, 0).error_code == 0
+    assert_still_serving(broker)
+
+
 # --------------------------------------------------------------------------- tagged fields
 
 def test_unknown_tagged_fields_are_ignored(broker):
