@@ -14,7 +14,7 @@ namespace k = protocol::api_key;
 
 Broker::Broker(asio::io_context& io, const metadata::BrokerConfig& config,
                metadata::Controller& controller, storage::LogManager& logs)
-    : io_(io), config_(config), controller_(controller), logs_(logs), waiters_(io) {
+    : io_(io), config_(config), controller_(controller), logs_(logs), waiters_(io), producer_ids_(controller) {
   register_apis();
 }
 
@@ -33,6 +33,8 @@ void Broker::register_apis() {
   add(k::kProduce, 0, 11, handle_produce);
   add(k::kFetch, 4, 15, handle_fetch);
   add(k::kListOffsets, 1, 8, handle_list_offsets);
+  add(k::kInitProducerId, 0, 5, handle_init_producer_id);
+  add(k::kDescribeProducers, 0, 0, handle_describe_producers);
   register_admin_apis(*this, [&](int16_t key, int16_t min, int16_t max, Handler h) { add(key, min, max, h); });
   register_group_apis(*this, [&](int16_t key, int16_t min, int16_t max, Handler h) { add(key, min, max, h); });
 }
@@ -103,6 +105,7 @@ storage::LogConfig Broker::log_config_for(const std::string& topic) const {
   c.file_delete_delay_ms = get_long("file.delete.delay.ms", c.file_delete_delay_ms);
   auto fsync = eff.find("moldau.flush.on.ack");
   c.fsync_on_ack = fsync != eff.end() && metadata::config_as_bool(fsync->second);
+  c.producer_id_expiration_ms = config_.get_long("producer.id.expiration.ms");
   return c;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "kafka/fetch_session.h"
+#include "kafka/producer_ids.h"
 #include "kafka/request_context.h"
 #include "kafka/waiters.h"
 #include "metadata/broker_config.h"
@@ -52,6 +53,8 @@ class Broker {
   storage::LogManager& logs() { return logs_; }
   PartitionWaiters& waiters() { return waiters_; }
   FetchSessionCache& fetch_sessions() { return fetch_sessions_; }
+  // Producer ids for InitProducerId (idempotent and transactional producers).
+  ProducerIdAllocator& producer_ids() { return producer_ids_; }
   int32_t node_id() const { return config_.node_id; }
 
   // The advertised API table (for ApiVersions).
@@ -80,6 +83,7 @@ class Broker {
   storage::LogManager& logs_;
   PartitionWaiters waiters_;
   FetchSessionCache fetch_sessions_;
+  ProducerIdAllocator producer_ids_;
   std::array<ApiEntry, 128> apis_{};
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <set>
 
 #include "base/log.h"
@@ -120,6 +121,27 @@ void Controller::register_broker(std::function<void(Status)> done) {
   }
   MOLDAU_LOG_INFO("registering broker: {}", to_string(Record(r)));
   commit({std::move(r)}, std::move(done));
+}
+
+void Controller::allocate_producer_ids(int64_t count, std::function<void(Result<int64_t>)> done) {
+  const int64_t first = std::max(image_->next_producer_id(), reserved_producer_ids_);
+  if (count <= 0 || first > std::numeric_limits<int64_t>::max() - count) {
+    done(Error{ErrorCode::kUnknownServerError, "producer ids are exhausted"});
+    return;
+  }
+  reserved_producer_ids_ = first + count;
+  ProducerIdsRecord r;
+  r.broker_id = config_.node_id;
+  const BrokerRegistration* reg = image_->broker(config_.node_id);
+  r.broker_epoch = reg ? reg->epoch : -1;
+  r.next_producer_id = first + count;
+  commit({std::move(r)}, [first, done = std::move(done)](Status s) {
+    if (!s) {
+      done(s.error());
+      return;
+    }
+    done(first);
+  });
 }
 
 // ---- CreateTopics -----------------------------------------------------------

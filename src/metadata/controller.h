@@ -179,6 +179,12 @@ class Controller {
   bool auto_create_enabled() const;
   void auto_create_topics(std::vector<std::string> names, Done<CreateTopicResult> done);
 
+  // Reserves the next `count` producer ids by committing a ProducerIdsRecord
+  // (so a restart never hands them out again); `done` gets the first id of
+  // the block. Blocks reserved while an earlier commit is still in flight do
+  // not overlap it.
+  void allocate_producer_ids(int64_t count, std::function<void(Result<int64_t>)> done);
+
  private:
   struct TopicPlan;
   void handle_commit(const CommittedBatch& batch);
@@ -199,6 +205,7 @@ class Controller {
   Options options_;
   ImagePtr image_;
   std::vector<ChangeListener> listeners_;
+  int64_t reserved_producer_ids_ = 0;  // end of the last block asked of the quorum
 };
 
 }  // namespace moldau::metadata

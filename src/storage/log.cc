@@ -42,11 +42,32 @@ Error Log::closed_error() const {
 
 Result<AppendResult> Log::append(std::span<uint8_t> batches, int32_t leader_epoch,
                                  int64_t now_ms) {
+  return append_checked(batches, leader_epoch, now_ms, AppendOrigin::kClient);
+}
+
+Result<AppendResult> Log::append_control(int64_t producer_id, int16_t producer_epoch,
+                                         int32_t coordinator_epoch, bool commit,
+                                         int32_t leader_epoch, int64_t now_ms) {
+  if (producer_id < 0 || producer_epoch < 0) {
+    return Error{ErrorCode::kInvalidRequest,
+                 fmt::format("a transaction marker needs a producer id and epoch, not {}/{}",
+                             producer_id, producer_epoch)};
+  }
+  Bytes b = protocol::make_control_batch(
+      producer_id, producer_epoch, commit ? protocol::ControlType::kCommit : protocol::ControlType::kAbort,
+      coordinator_epoch, now_ms);
+  return append_checked(std::span<uint8_t>(b), leader_epoch, now_ms, AppendOrigin::kCoordinator);
+}
+
+Result<AppendResult> Log::append_checked(std::span<uint8_t> batches, int32_t leader_epoch,
+                                         int64_t now_ms, AppendOrigin origin) {
   if (offline()) return dir_->offline_error();
   if (closed_) return closed_error();
   if (batches.empty()) return Error{ErrorCode::kCorruptMessage, "no record batches"};
   // Assign offsets. The caller validated the batches; the framing is checked
   // again because a wrong length here would corrupt the log for every reader.
+  // Producer state is checked before anything is written.
+  ProducerAppend staged(producers_, origin);
   int64_t next = log_end_;
   int64_t max_timestamp = -1;
   size_t at = 0;
@@ -57,6 +78,14 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, int32_t leader_epoc
                    fmt::format("invalid batch framing at byte {} of {}", at, batches.size())};
     }
     uint8_t* p = batches.data() + at;
+    auto header = producer_header_of(batches.subspan(at, size_t(info->size)));
+    if (!header) return header.error();
+    auto dup = staged.add(*header, next);
+    if (!dup) return dup.error();
+    if (*dup) {
+      // Kafka answers the whole append with the duplicate's offsets.
+      return AppendResult{(*dup)->first_offset, (*dup)->last_offset, log_start_, true};
+    }
     protocol::set_base_offset(p, next);
     if (leader_epoch >= 0) protocol::set_partition_leader_epoch(p, leader_epoch);
     next += info->last_offset - info->base_offset + 1;
@@ -67,6 +96,8 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, int32_t leader_epoc
   if (auto s = write_batches(batches, next, max_timestamp, leader_epoch, now_ms); !s) {
     return s.error();
   }
+  staged.commit(producers_);
+  if (auto s = write_aborted_txns(); !s) return fail(s.error());
   return result;
 }
 
@@ -91,6 +122,7 @@ Result<AppendResult> Log::append_replicated(std::span<const uint8_t> batches, in
   if (offline()) return dir_->offline_error();
   if (closed_) return closed_error();
   if (batches.empty()) return Error{ErrorCode::kCorruptMessage, "no record batches"};
+  ProducerAppend staged(producers_, AppendOrigin::kLog);
   int64_t next = log_end_;
   int64_t max_timestamp = -1;
   size_t at = 0;
@@ -105,6 +137,9 @@ Result<AppendResult> Log::append_replicated(std::span<const uint8_t> batches, in
                    fmt::format("replicated batch at offset {} is below the log end {}",
                                info->base_offset, next)};
     }
+    auto header = producer_header_of(batches.subspan(at, size_t(info->size)));
+    if (!header) return header.error();
+    if (auto r = staged.add(*header, info->base_offset); !r) return r.error();
     next = info->last_offset + 1;
     max_timestamp = std::max(max_timestamp, info->max_timestamp);
     at += size_t(info->size);
@@ -112,6 +147,8 @@ Result<AppendResult> Log::append_replicated(std::span<const uint8_t> batches, in
   AppendResult result{protocol::BatchHeaderView(batches.data()).base_offset(), next - 1,
                       log_start_};
   if (auto s = write_batches(batches, next, max_timestamp, -1, now_ms); !s) return s.error();
+  staged.commit(producers_);
+  if (auto s = write_aborted_txns(); !s) return fail(s.error());
   // The leader stamped the epochs: each batch that starts a newer one is recorded.
   for (at = 0; at < batches.size();) {
     protocol::BatchHeaderView h(batches.data() + at);
@@ -219,6 +256,11 @@ Status Log::roll(int64_t now_ms) {
   segments_.emplace(log_end_, std::move(seg.value()));
   ++dir_generation_;
   MOLDAU_LOG_DEBUG("{}: rolled a new segment at {}", tp_.dir_name(), log_end_);
+  // As Kafka: a producer state snapshot at every roll, so that recovery
+  // replays at most the active segment.
+  if (auto s = write_producer_snapshot(); !s) {
+    MOLDAU_LOG_WARN("{}: {}", tp_.dir_name(), s.error().message);
+  }
   return {};
 }
 
@@ -296,6 +338,9 @@ Status Log::close() {
   if (closed_) return {};
   closed_ = true;
   if (offline()) return dir_->offline_error();
+  if (auto s = write_producer_snapshot(); !s) {
+    MOLDAU_LOG_WARN("{}: {}", tp_.dir_name(), s.error().message);
+  }
   Segment& seg = active();
   // As Kafka's LogSegment.close: the final time index entry, then the indexes.
   if (seg.max_timestamp() >= 0) {

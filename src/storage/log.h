@@ -21,6 +21,7 @@
 #include "storage/leader_epoch_cache.h"
 #include "storage/log_config.h"
 #include "storage/log_dir.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 #include "storage/topic_partition.h"
 
@@ -30,6 +31,9 @@ struct AppendResult {
   int64_t base_offset = 0;
   int64_t last_offset = 0;
   int64_t log_start_offset = 0;
+  // A retried idempotent batch: nothing was appended; the offsets are the
+  // original batch's.
+  bool duplicate = false;
 };
 
 struct ReadResult {
@@ -72,7 +76,21 @@ class Log {
   // buffer. Assigns offsets by writing each BaseOffset (and, when
   // leader_epoch >= 0, PartitionLeaderEpoch) in place, then appends the bytes
   // unchanged with one write. Rolls first when the active segment is due.
+  //
+  // Batches with a producer id are checked against the producer state first
+  // (producer_state.h, ProducerAppend::add): a retry of one of the producer's
+  // last batches returns the original offsets with `duplicate` set and
+  // appends nothing; epoch and sequence errors append nothing.
   Result<AppendResult> append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t now_ms);
+  // The transaction coordinator's COMMIT (commit) or ABORT marker for a
+  // producer: a control batch in Kafka's format (one record, key version 0 +
+  // type 0 abort / 1 commit, value version 0 + coordinator epoch). Closes the
+  // producer's ongoing transaction here; an abort is recorded in the
+  // `.txnindex`. INVALID_PRODUCER_EPOCH for an older producer epoch,
+  // TRANSACTION_COORDINATOR_FENCED for an older coordinator epoch.
+  Result<AppendResult> append_control(int64_t producer_id, int16_t producer_epoch,
+                                      int32_t coordinator_epoch, bool commit, int32_t leader_epoch,
+                                      int64_t now_ms);
   // A follower's append: batches keep the offsets and leader epochs the leader
   // gave them (the first base offset must be >= log end; gaps are allowed).
   // The leader epoch cache learns each newer epoch from the batch headers.
@@ -89,6 +107,17 @@ class Log {
   // Clamped to [log_start, log_end]. Retention never deletes above it.
   void set_high_watermark(int64_t hw);
   int64_t recovery_point() const { return recovery_point_; }
+  // min(first offset of the oldest ongoing transaction, high watermark).
+  int64_t last_stable_offset() const { return producers_.last_stable_offset(high_watermark_); }
+  // Aborted transactions overlapping [from_offset, upper_offset) (a
+  // read_committed fetch of that range), from the `.txnindex` entries.
+  std::vector<AbortedTxn> aborted_transactions(int64_t from_offset, int64_t upper_offset) const {
+    return producers_.aborted_transactions(from_offset, upper_offset);
+  }
+  const ProducerStateManager& producer_state() const { return producers_; }
+  // Forgets producers idle for producer.id.expiration.ms (the retention tick
+  // calls it through apply_retention); returns how many.
+  size_t remove_expired_producers(int64_t now_ms);
 
   // (offset, timestamp) of the first batch whose MaxTimestamp >= ts (batch
   // granularity: the offset is the batch's base offset, at least log start).
@@ -156,6 +185,26 @@ class Log {
   Result<size_t> delete_prefix_while(Pred pred, int64_t now_ms);
   Status delete_segments(size_t count, int64_t now_ms);
   void assign_epoch(int32_t epoch, int64_t offset);
+  Result<AppendResult> append_checked(std::span<uint8_t> batches, int32_t leader_epoch,
+                                      int64_t now_ms, AppendOrigin origin);
+  // --- Producer state (log_producers.cc).
+  // Loads the newest usable snapshot at or below the log end and replays the
+  // batches after it; reads the `.txnindex` files. `snapshots`: offsets of
+  // the snapshot files found.
+  Status load_producer_state(std::vector<int64_t> snapshots);
+  // Replays the batch headers in [from, log end) into the producer state.
+  Status replay_producers(int64_t from);
+  // Writes `<log end>.snapshot` (roll, clean close).
+  Status write_producer_snapshot();
+  // Deletes snapshots below `below` and above `above`.
+  void delete_snapshots(int64_t below, int64_t above);
+  std::vector<int64_t> list_snapshots() const;
+  // Appends the transactions the last append aborted to the active segment's `.txnindex`.
+  Status write_aborted_txns();
+  // Rewrites the `.txnindex` file of a segment from the in-memory entries.
+  Status rewrite_txn_index(int64_t segment_base);
+  // Truncation: the state as of `offset` (snapshot + replay).
+  Status reset_producer_state();
 
   std::shared_ptr<LogDir> dir_;
   TopicPartition tp_;
@@ -175,6 +224,7 @@ class Log {
   uint64_t dir_synced_generation_ = 0;
   bool closed_ = false;
   std::vector<std::pair<int64_t, std::unique_ptr<Segment>>> pending_deletes_;
+  ProducerStateManager producers_;
 };
 
 }  // namespace moldau::storage

@@ -19,6 +19,9 @@ struct LogConfig {
   // Moldau extension: an acknowledged write has been fdatasync'ed (the broker
   // waits for LogManager::flush_async before answering). docs/durability.md.
   bool fsync_on_ack = false;
+  // producer.id.expiration.ms (a broker config): idle producers' state is
+  // dropped on the retention tick.
+  int64_t producer_id_expiration_ms = 86400000;
 
   bool operator==(const LogConfig&) const = default;
 };

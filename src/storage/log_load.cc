@@ -147,6 +147,8 @@ Status Log::load(const LogCheckpoints& cp, bool clean_shutdown, int64_t now_ms) 
     if (auto s = epochs_.persist(); !s) return s;
   }
   last_flush_ms_ = now_ms;
+  // Producer state: the newest snapshot, then the batches after it.
+  if (auto s = load_producer_state(list_snapshots()); !s) return s;
   if (clean_shutdown) {
     recovery_point_ = log_end_;
   } else {

@@ -6,6 +6,7 @@
 // response holds the segment's open file (FileRegion::owner).
 #include <algorithm>
 #include <cassert>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -48,6 +49,9 @@ Status Log::delete_segments(size_t count, int64_t now_ms) {
   }
   int64_t first_base = segments_.begin()->first;
   if (log_start_ < first_base) log_start_ = first_base;
+  // Their snapshots and aborted-transaction entries go with them.
+  delete_snapshots(first_base, std::numeric_limits<int64_t>::max());
+  producers_.drop_aborted_segments_before(first_base);
   high_watermark_ = std::max(high_watermark_, log_start_);
   recovery_point_ = std::max(recovery_point_, log_start_);
   if (epochs_.truncate_from_start(log_start_)) {
@@ -58,6 +62,9 @@ Status Log::delete_segments(size_t count, int64_t now_ms) {
 
 Result<size_t> Log::apply_retention(int64_t now_ms) {
   if (offline()) return dir_->offline_error();
+  if (size_t n = remove_expired_producers(now_ms); n > 0) {
+    MOLDAU_LOG_DEBUG("{}: {} idle producers expired", tp_.dir_name(), n);
+  }
   size_t deleted = 0;
   if (config_.retention_ms >= 0) {
     auto n = delete_prefix_while(
@@ -153,6 +160,9 @@ Status Log::truncate_to(int64_t offset) {
   if (epochs_.truncate_from_end(log_end_)) {
     if (auto s = epochs_.persist(); !s) return fail(s.error());
   }
+  // The producer state as of the new log end: snapshots past it are
+  // deleted, the newest remaining one loaded and the rest replayed.
+  if (auto s = reset_producer_state(); !s) return fail(s.error());
   return {};
 }
 

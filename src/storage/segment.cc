@@ -325,12 +325,16 @@ Status Segment::mark_deleted() {
   for (IndexFile* index : {&offset_index_->file(), &time_index_->file()}) {
     if (auto s = index->rename(index->path() + suffix); !s) return s;
   }
+  // The aborted-transaction index, when the segment has one (the Log writes it).
+  const std::string txn = path_for(partition_dir_, base_offset_, kTxnIndexSuffix);
+  if (dir_->ops()->rename(txn, txn + suffix) != 0 && errno != ENOENT) return io_error("rename", txn, errno);
   return {};
 }
 
 Status Segment::delete_files() {
-  for (const std::string& path :
-       {log_->path(), offset_index_->file().path(), time_index_->file().path()}) {
+  const std::string txn = path_for(partition_dir_, base_offset_, kTxnIndexSuffix);
+  for (const std::string& path : {log_->path(), offset_index_->file().path(), time_index_->file().path(), txn,
+                                  txn + std::string(kDeletedSuffix)}) {
     if (dir_->ops()->unlink(path) != 0 && errno != ENOENT) return io_error("unlink", path, errno);
   }
   return {};

@@ -31,6 +31,9 @@ class Segment {
   static constexpr std::string_view kIndexSuffix = ".index";
   static constexpr std::string_view kTimeIndexSuffix = ".timeindex";
   static constexpr std::string_view kDeletedSuffix = ".deleted";
+  // Aborted transactions whose markers are in this segment (written by the
+  // Log, renamed and deleted with the segment).
+  static constexpr std::string_view kTxnIndexSuffix = ".txnindex";
 
   // "<dir>/<20-digit base offset><suffix>".
   static std::string path_for(const std::string& dir, int64_t base_offset,

@@ -70,22 +70,38 @@ std::pair<std::vector<Candidate>, int64_t> read_partitions(Broker& broker, Fetch
     }
     if (log && err == ErrorCode::kNone) {
       const int64_t hw = log->high_watermark();
+      const int64_t lso = log->last_stable_offset();
+      // read_committed stops at the last stable offset: records of open
+      // transactions are not returned until they are decided.
+      const int64_t max_offset = committed ? lso : hw;
       pd.high_watermark = hw;
-      pd.last_stable_offset = hw;  // no transactions yet: LSO == HW
+      pd.last_stable_offset = lso;
       pd.log_start_offset = log->log_start_offset();
       if (sp.fetch_offset < log->log_start_offset() || sp.fetch_offset > log->log_end_offset()) {
         err = ErrorCode::kOffsetOutOfRange;
-      } else if (sp.fetch_offset < hw && budget - total > 0) {
+      } else if (sp.fetch_offset < max_offset && budget - total > 0) {
         int64_t limit = std::min<int64_t>(std::max(sp.partition_max_bytes, 0), budget - total);
         // KIP-74: the first partition with data returns at least one whole
         // batch even when it is larger than the limits, so consumers progress.
-        auto rr = log->read(sp.fetch_offset, limit, hw, total == 0);
+        auto rr = log->read(sp.fetch_offset, limit, max_offset, total == 0);
         if (!rr) {
           err = rr.error().code;
         } else if (rr->region.length > 0) {
           pd.records = protocol::Records::of_file(rr->region);
           total += rr->region.length;
           c.has_records = true;
+          if (committed) {
+            // The aborted transactions overlapping what may be returned, so
+            // the consumer can drop their records (it matches them by
+            // producer id and offset; extra entries are harmless).
+            std::vector<FetchResponse::AbortedTransaction> aborted;
+            for (const auto& a : log->aborted_transactions(sp.fetch_offset, max_offset)) {
+              auto& e = aborted.emplace_back();
+              e.producer_id = a.producer_id;
+              e.first_offset = a.first_offset;
+            }
+            pd.aborted_transactions = std::move(aborted);
+          }
         }
       }
     } else {

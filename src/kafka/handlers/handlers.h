@@ -14,6 +14,8 @@ void handle_metadata(Broker&, RequestContext&);
 void handle_produce(Broker&, RequestContext&);
 void handle_fetch(Broker&, RequestContext&);
 void handle_list_offsets(Broker&, RequestContext&);
+void handle_init_producer_id(Broker&, RequestContext&);
+void handle_describe_producers(Broker&, RequestContext&);
 
 // Registers the admin APIs (topics, configs, cluster, records) with `add`.
 using AddApi = std::function<void(int16_t key, int16_t min, int16_t max, Handler)>;

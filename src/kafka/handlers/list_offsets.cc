@@ -98,7 +98,10 @@ void handle_list_offsets(Broker& broker, RequestContext& ctx) {
       pr.leader_epoch = topic->partitions[size_t(p.partition_index)].leader_epoch;
       Found f;
       switch (p.timestamp) {
-        case kLatest: f = {log->high_watermark(), -1}; break;  // LSO == HW without transactions
+        case kLatest:
+          // READ_COMMITTED (isolation level 1) sees up to the last stable offset.
+          f = {req.isolation_level == 1 ? log->last_stable_offset() : log->high_watermark(), -1};
+          break;
         case kEarliest:
         case kEarliestLocal: f = {log->log_start_offset(), -1}; break;
         case kMaxTimestamp: f = max_timestamp(*log); break;
