@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include "cli/explain.h"
+#include "cli/group_cmd.h"
 
 #include <CLI/CLI.hpp>
 #include <map>
@@ -218,6 +219,7 @@ void register_commands(CLI::App& app) {
   command<TopicAddPartitionsOptions>(*topic, add_topic_add_partitions, run_topic_add_partitions);
   command<ProduceOptions>(app, add_produce, run_produce);
   command<ConsumeOptions>(app, add_consume, run_consume);
+  register_group_commands(app);
 }
 
 }  // namespace moldau::cli
