@@ -10,6 +10,7 @@
 #include "base/properties.h"
 #include "kafka/broker.h"
 #include "kafka/groups/group_driver.h"
+#include "kafka/txn/txn_driver.h"
 #include "metadata/broker_config.h"
 #include "metadata/config_catalog.h"
 #include "metadata/controller.h"
@@ -134,6 +135,9 @@ int run_broker(const std::string& config_path, const std::vector<std::string>& o
   // Consumer groups: loads the __consumer_offsets partitions this broker
   // leads and follows their leadership (after the logs are reconciled).
   kafka::groups::BrokerGroups groups(broker);
+  // Transactions: loads the __transaction_state partitions this broker leads
+  // (completing transactions a crash left between decision and markers).
+  kafka::txn::BrokerTxn txns(broker);
   bool registered = false;
   controller.register_broker([&](Status s) {
     registered = s.ok();
@@ -173,6 +177,7 @@ int run_broker(const std::string& config_path, const std::vector<std::string>& o
     server.stop();
     broker.shutdown();
     groups.shutdown();
+    txns.shutdown();
     ticker.cancel();
     io.stop();
   });

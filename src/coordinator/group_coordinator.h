@@ -57,6 +57,9 @@ struct OffsetCommitRequest {
   std::optional<std::string> group_instance_id;
   int64_t retention_time_ms = -1;  // versions 2-4; -1: offsets.retention.minutes
   std::vector<OffsetCommitPartition> partitions;
+  // TxnOffsetCommit: the offsets stay pending for this producer until its
+  // transaction's marker reaches the group's partition (complete_txn_offsets).
+  int64_t producer_id = -1;
 };
 
 struct PartitionError {
@@ -181,6 +184,16 @@ class GroupCoordinator {
   std::vector<OffsetFetchGroupResult> fetch_offsets(const std::vector<OffsetFetchGroup>& groups) const;
   OffsetDeleteResult delete_offsets(const std::string& group_id,
                                     const std::vector<TopicPartition>& partitions);
+  // A COMMIT (commit) or ABORT marker of `producer_id` was written to
+  // `partition`: its pending transactional offsets there become committed
+  // offsets, or are dropped. The marker itself is the record.
+  void complete_txn_offsets(int32_t partition, int64_t producer_id, bool commit, int64_t now_ms);
+  // Whether a transaction holds pending offsets for the partition of the
+  // group (OffsetFetch require_stable answers UNSTABLE_OFFSET_COMMIT).
+  bool has_pending_txn_offset(std::string_view group_id, const TopicPartition& tp) const;
+  // Loading: an offset record of a transactional batch, and a marker.
+  Status replay_txn(int32_t partition, int64_t producer_id, ByteSpan key, std::optional<ByteSpan> value);
+  void replay_txn_marker(int32_t partition, int64_t producer_id, bool commit);
   // The expiry pass that tick runs; the records delete what expired.
   std::vector<OffsetsRecord> expire_offsets(int64_t now_ms);
 
@@ -222,6 +235,9 @@ class GroupCoordinator {
   std::map<std::string, Entry, std::less<>> groups_;
   std::map<std::string, Staged, std::less<>> staged_;
   std::optional<int64_t> next_expiry_check_ms_;
+  // Transactional offsets waiting for their marker: (offsets partition,
+  // producer id) -> group -> offsets. Also filled by loading.
+  std::map<std::pair<int32_t, int64_t>, std::map<std::string, OffsetMap, std::less<>>> pending_txn_;
 };
 
 }  // namespace moldau::coordinator

@@ -15,6 +15,7 @@ namespace moldau::coordinator {
 void GroupCoordinator::begin_loading(int32_t partition) {
   assert(partition >= 0 && size_t(partition) < partitions_.size());
   partitions_[size_t(partition)] = PartitionState::kLoading;
+  std::erase_if(pending_txn_, [partition](const auto& kv) { return kv.first.first == partition; });
 }
 
 Status GroupCoordinator::replay(int32_t partition, ByteSpan key, std::optional<ByteSpan> value) {
@@ -93,6 +94,7 @@ Effects GroupCoordinator::unload(int32_t partition, int64_t now_ms) {
   for (auto it = staged_.begin(); it != staged_.end();) {
     it = it->second.partition == partition ? staged_.erase(it) : std::next(it);
   }
+  std::erase_if(pending_txn_, [partition](const auto& kv) { return kv.first.first == partition; });
   if (partition >= 0 && size_t(partition) < partitions_.size()) {
     partitions_[size_t(partition)] = PartitionState::kNotLeader;
   }

@@ -58,7 +58,11 @@ OffsetCommitResult GroupCoordinator::commit_offsets(const OffsetCommitRequest& r
     o.commit_timestamp_ms = p.commit_timestamp_ms == -1 ? now_ms : p.commit_timestamp_ms;
     if (req.retention_time_ms != -1) o.expire_timestamp_ms = now_ms + req.retention_time_ms;
     out.records.push_back(offset_record(*e->group, p.tp, &o));
-    e->offsets[p.tp] = std::move(o);
+    if (req.producer_id >= 0) {
+      pending_txn_[{e->group->offsets_partition(), req.producer_id}][req.group_id][p.tp] = std::move(o);
+    } else {
+      e->offsets[p.tp] = std::move(o);
+    }
     out.partitions.push_back({p.tp, ErrorCode::kNone});
   }
   return out;
@@ -145,6 +149,62 @@ std::vector<OffsetsRecord> GroupCoordinator::expire_offsets(int64_t now_ms) {
     }
   }
   return records;
+}
+
+void GroupCoordinator::complete_txn_offsets(int32_t partition, int64_t producer_id, bool commit, int64_t now_ms) {
+  auto it = pending_txn_.find({partition, producer_id});
+  if (it == pending_txn_.end()) return;
+  if (commit) {
+    for (auto& [group_id, offsets] : it->second) {
+      Entry* e = find(group_id);
+      if (!e) e = &create(group_id, now_ms);
+      for (auto& [tp, o] : offsets) e->offsets[tp] = std::move(o);
+    }
+  }
+  pending_txn_.erase(it);
+}
+
+bool GroupCoordinator::has_pending_txn_offset(std::string_view group_id, const TopicPartition& tp) const {
+  for (const auto& [key, groups] : pending_txn_) {
+    auto g = groups.find(group_id);
+    if (g != groups.end() && g->second.count(tp)) return true;
+  }
+  return false;
+}
+
+Status GroupCoordinator::replay_txn(int32_t partition, int64_t producer_id, ByteSpan key,
+                                    std::optional<ByteSpan> value) {
+  if (partition_state(partition) != PartitionState::kLoading) {
+    return Error{ErrorCode::kNotCoordinator, "replay outside of a load"};
+  }
+  auto decoded = decode_key(key);
+  if (!decoded.ok()) return decoded.error();
+  auto* k = std::get_if<OffsetCommitKey>(&*decoded);
+  if (!k || !value) return {};  // transactional batches hold only offset commits
+  auto v = decode_offset_commit_value(*value);
+  if (!v.ok()) return v.error();
+  CommittedOffset o;
+  o.offset = v->offset;
+  o.leader_epoch = v->leader_epoch;
+  o.metadata = std::move(v->metadata);
+  o.commit_timestamp_ms = v->commit_timestamp_ms;
+  if (v->expire_timestamp_ms >= 0) o.expire_timestamp_ms = v->expire_timestamp_ms;
+  pending_txn_[{partition, producer_id}][k->group][TopicPartition{k->topic, k->partition}] = std::move(o);
+  return {};
+}
+
+void GroupCoordinator::replay_txn_marker(int32_t partition, int64_t producer_id, bool commit) {
+  auto it = pending_txn_.find({partition, producer_id});
+  if (it == pending_txn_.end()) return;
+  if (commit) {
+    // Committed in log order: later plain commits of the same key win.
+    for (auto& [group_id, offsets] : it->second) {
+      Staged& s = staged_[group_id];
+      s.partition = partition;
+      for (auto& [tp, o] : offsets) s.offsets[tp] = std::move(o);
+    }
+  }
+  pending_txn_.erase(it);
 }
 
 }  // namespace moldau::coordinator

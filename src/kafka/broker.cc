@@ -3,6 +3,7 @@
 #include "base/endian.h"
 #include "base/log.h"
 #include "kafka/handlers/handlers.h"
+#include "kafka/handlers/txn_handlers.h"
 #include "metadata/config_catalog.h"
 #include "metadata/describe_configs.h"
 #include "protocol/msg/api_keys.h"
@@ -37,6 +38,7 @@ void Broker::register_apis() {
   add(k::kDescribeProducers, 0, 0, handle_describe_producers);
   register_admin_apis(*this, [&](int16_t key, int16_t min, int16_t max, Handler h) { add(key, min, max, h); });
   register_group_apis(*this, [&](int16_t key, int16_t min, int16_t max, Handler h) { add(key, min, max, h); });
+  register_txn_apis(*this, [&](int16_t key, int16_t min, int16_t max, Handler h) { add(key, min, max, h); });
 }
 
 void Broker::handle_frame(const std::shared_ptr<net::Connection>& conn, net::Frame frame) {

@@ -89,7 +89,8 @@ void GroupDriver::deliver(const c::Response& r) {
   d(r);
 }
 
-void GroupDriver::persist(std::vector<c::OffsetsRecord> records, std::function<void(ErrorCode)> done) {
+void GroupDriver::persist(std::vector<c::OffsetsRecord> records, std::function<void(ErrorCode)> done,
+                          int64_t producer_id, int16_t producer_epoch) {
   if (records.empty()) {
     done(ErrorCode::kNone);
     return;
@@ -98,7 +99,14 @@ void GroupDriver::persist(std::vector<c::OffsetsRecord> records, std::function<v
   std::map<int32_t, protocol::BatchBuilder> batches;
   const int64_t now = clock_();
   for (const auto& r : records) {
-    auto& b = batches[r.partition];
+  protocol::BatchOptions options;
+  if (producer_id >= 0) {
+    options.producer_id = producer_id;
+    options.producer_epoch = producer_epoch;
+    options.base_sequence = 0;  // the log's producer state decides (offsets_log.cc)
+    options.transactional = true;
+  }
+    auto& b = batches.try_emplace(r.partition, options).first->second;
     std::optional<ByteSpan> value;
     if (r.value) value = ByteSpan(*r.value);
     b.add(ByteSpan(r.key), value, now);
@@ -189,6 +197,24 @@ void GroupDriver::commit_offsets(const c::OffsetCommitRequest& req, Done<std::ve
 }
 
 void GroupDriver::delete_offsets(const std::string& group_id, const std::vector<c::TopicPartition>& partitions,
+void GroupDriver::commit_txn_offsets(const c::OffsetCommitRequest& req, int16_t producer_epoch,
+                                     Done<std::vector<c::PartitionError>> done) {
+  auto result = core_.commit_offsets(req, clock_());
+  auto parts = std::make_shared<std::vector<c::PartitionError>>(std::move(result.partitions));
+  persist(
+      std::move(result.records),
+      [parts, done = std::move(done)](ErrorCode e) {
+        if (e != ErrorCode::kNone) {
+          for (auto& p : *parts) {
+            if (p.error == ErrorCode::kNone) p.error = e;
+          }
+        }
+        done(std::move(*parts));
+      },
+      req.producer_id, producer_epoch);
+  schedule();
+}
+
                                  Done<c::OffsetDeleteResult> done) {
   auto result = std::make_shared<c::OffsetDeleteResult>(core_.delete_offsets(group_id, partitions));
   auto records = std::move(result->records);
@@ -224,13 +250,19 @@ void GroupDriver::load(int32_t partition) {
   }
   core_.begin_loading(partition);
   size_t records = 0, skipped = 0;
-  Status s = log_.read(partition, [&](const protocol::Record& r) {
+  Status s = log_.read_batches(partition, [&](const OffsetsLog::BatchInfo& b, const protocol::Record& r) {
+    if (b.control) {
+      if (b.producer_id >= 0) core_.replay_txn_marker(partition, b.producer_id, b.commit);
+      return;
+    }
     if (!r.key) {
       ++skipped;
       return;
     }
     ++records;
-    if (Status rs = core_.replay(partition, *r.key, r.value); !rs) {
+    Status rs = b.transactional && b.producer_id >= 0 ? core_.replay_txn(partition, b.producer_id, *r.key, r.value)
+                                                      : core_.replay(partition, *r.key, r.value);
+    if (!rs) {
       ++skipped;
       MOLDAU_LOG_WARN("__consumer_offsets-{}: skipping the record at offset {}: {}", partition, r.offset,
                       rs.error().message);

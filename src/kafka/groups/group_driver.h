@@ -82,6 +82,14 @@ class GroupDriver {
   // append failure every partition (group) carries the mapped error.
   void commit_offsets(const coordinator::OffsetCommitRequest& req,
                       Done<std::vector<coordinator::PartitionError>> done);
+  // TxnOffsetCommit: the offsets are appended in a transactional batch of
+  // the producer and stay pending until complete_txn_offsets.
+  void commit_txn_offsets(const coordinator::OffsetCommitRequest& req, int16_t producer_epoch,
+                          Done<std::vector<coordinator::PartitionError>> done);
+  // The transaction coordinator wrote a marker to `partition`.
+  void complete_txn_offsets(int32_t partition, int64_t producer_id, bool commit) {
+    core_.complete_txn_offsets(partition, producer_id, commit, clock_());
+  }
   std::vector<coordinator::OffsetFetchGroupResult> fetch_offsets(
       const std::vector<coordinator::OffsetFetchGroup>& groups) const {
     return core_.fetch_offsets(groups);
@@ -111,7 +119,9 @@ class GroupDriver {
   // Appends `records` (one batch per partition, in order) and then calls
   // `done` with kNone or the mapped error of the first failed append; the
   // partitions whose append failed are reloaded first.
-  void persist(std::vector<coordinator::OffsetsRecord> records, std::function<void(ErrorCode)> done);
+  // A producer id >= 0 makes the batches transactional batches of that producer.
+  void persist(std::vector<coordinator::OffsetsRecord> records, std::function<void(ErrorCode)> done,
+               int64_t producer_id = -1, int16_t producer_epoch = -1);
   // persist + deliver the responses (errors replaced on failure).
   void apply(coordinator::Effects fx);
   void deliver(const coordinator::Response& r);

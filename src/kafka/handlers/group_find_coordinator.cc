@@ -1,11 +1,12 @@
 // FindCoordinator: the coordinator of a group is the leader of its
-// __consumer_offsets partition; the topic is created on first use and
-// COORDINATOR_NOT_AVAILABLE answered meanwhile. Transaction coordinators do
-// not exist yet (COORDINATOR_NOT_AVAILABLE).
+// __consumer_offsets partition, that of a transactional id the leader of its
+// __transaction_state partition; each topic is created on first use and
+// COORDINATOR_NOT_AVAILABLE answered meanwhile.
 #include <set>
 
 #include "base/log.h"
 #include "kafka/handlers/group_handlers.h"
+#include "kafka/txn/txn_driver.h"
 #include "metadata/controller.h"
 #include "protocol/msg/find_coordinator_request.h"
 #include "protocol/msg/find_coordinator_response.h"
@@ -20,18 +21,18 @@ using Coordinator = FindCoordinatorResponse::Coordinator;
 constexpr int8_t kGroupKey = 0;
 constexpr int8_t kTransactionKey = 1;
 
-// Brokers whose __consumer_offsets creation is under way.
-std::set<const Broker*>& creating() {
-  static std::set<const Broker*> s;
+// (Broker, internal topic) pairs whose creation is under way.
+std::set<std::pair<const Broker*, std::string>>& creating() {
+  static std::set<std::pair<const Broker*, std::string>> s;
   return s;
 }
 
-void start_creating(Broker& broker) {
-  if (!creating().insert(&broker).second) return;
-  MOLDAU_LOG_INFO("creating {} for the first group", metadata::kConsumerOffsetsTopic);
-  broker.controller().ensure_internal_topic(metadata::kConsumerOffsetsTopic, [&broker](Status s) {
-    creating().erase(&broker);
-    if (!s) MOLDAU_LOG_ERROR("cannot create {}: {}", metadata::kConsumerOffsetsTopic, s.error().message);
+void start_creating(Broker& broker, const std::string& topic) {
+  if (!creating().insert({&broker, topic}).second) return;
+  MOLDAU_LOG_INFO("creating {} on first use", topic);
+  broker.controller().ensure_internal_topic(topic, [&broker, topic](Status s) {
+    creating().erase({&broker, topic});
+    if (!s) MOLDAU_LOG_ERROR("cannot create {}: {}", topic, s.error().message);
   });
 }
 
@@ -45,24 +46,30 @@ Coordinator find(Broker& broker, const std::string& key, int8_t key_type) {
     c.error_message = std::move(message);
     return c;
   };
-  if (key_type == kTransactionKey) {
-    return fail(ErrorCode::kCoordinatorNotAvailable, "transactions are not supported yet");
-  }
-  if (key_type != kGroupKey) {
+  if (key_type != kGroupKey && key_type != kTransactionKey) {
     return fail(ErrorCode::kInvalidRequest, "unknown coordinator key type " + std::to_string(key_type));
   }
-  groups::GroupDriver* driver = groups::driver_of(broker);
-  if (!driver) return fail(ErrorCode::kCoordinatorNotAvailable, "this broker runs no group coordinator");
-  auto image = broker.controller().image();
-  const metadata::TopicImage* t = image->topic(metadata::kConsumerOffsetsTopic);
-  if (!t) {
-    start_creating(broker);
-    return fail(ErrorCode::kCoordinatorNotAvailable, "the offsets topic is being created");
+  const bool txn = key_type == kTransactionKey;
+  const std::string topic = txn ? metadata::kTransactionStateTopic : metadata::kConsumerOffsetsTopic;
+  int32_t p = 0;
+  if (txn) {
+    txn::TxnDriver* driver = txn::driver_of(broker);
+    if (!driver) return fail(ErrorCode::kCoordinatorNotAvailable, "this broker runs no transaction coordinator");
+    if (key.empty()) return fail(ErrorCode::kInvalidRequest, "empty transactional id");
+    p = driver->partition_for(key);
+  } else {
+    groups::GroupDriver* driver = groups::driver_of(broker);
+    if (!driver) return fail(ErrorCode::kCoordinatorNotAvailable, "this broker runs no group coordinator");
+    p = driver->partition_for(key);
   }
-  const int32_t p = driver->partition_for(key);
+  auto image = broker.controller().image();
+  const metadata::TopicImage* t = image->topic(topic);
+  if (!t) {
+    start_creating(broker, topic);
+    return fail(ErrorCode::kCoordinatorNotAvailable, topic + " is being created");
+  }
   if (size_t(p) >= t->partitions.size() || t->partitions[size_t(p)].leader < 0) {
-    return fail(ErrorCode::kCoordinatorNotAvailable,
-                "__consumer_offsets-" + std::to_string(p) + " has no leader");
+    return fail(ErrorCode::kCoordinatorNotAvailable, topic + "-" + std::to_string(p) + " has no leader");
   }
   const int32_t leader = t->partitions[size_t(p)].leader;
   const metadata::BrokerRegistration* reg = image->broker(leader);

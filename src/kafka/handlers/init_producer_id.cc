@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "kafka/handlers/handlers.h"
+#include "kafka/handlers/txn_handlers.h"
 #include "kafka/producer_ids.h"
 #include "protocol/msg/init_producer_id_request.h"
 #include "protocol/msg/init_producer_id_response.h"
@@ -27,14 +28,10 @@ void handle_init_producer_id(Broker& broker, RequestContext& ctx) {
     return;
   }
   if (req.transactional_id.has_value()) {
-    // The transaction coordinator takes this branch over (transactional ids
-    // are placed on a __transaction_state partition and keep their producer
-    // id across sessions, bumping the epoch).
-    InitProducerIdResponse resp;
-    resp.error_code = wire(ErrorCode::kCoordinatorNotAvailable);
-    resp.producer_id = -1;
-    resp.producer_epoch = -1;
-    ctx.respond(resp);
+    // The transaction coordinator (src/kafka/txn/): transactional ids live on
+    // a __transaction_state partition and keep their producer id across
+    // sessions, bumping the epoch.
+    handle_transactional_init_producer_id(broker, ctx, req);
     return;
   }
   broker.producer_ids().allocate([ctx](Result<int64_t> id) mutable {
