@@ -87,15 +87,54 @@ void Broker::handle_frame(const std::shared_ptr<net::Connection>& conn, net::Fra
 void Broker::connection_closed(uint64_t connection_id) { fetch_sessions_.forget_owner(connection_id); }
 
 storage::LogConfig Broker::log_config_for(const std::string& topic) const {
-  const auto& image = *controller_.image();
+  return topic_settings(topic).log_config;
+}
+
+const TopicSettings& Broker::topic_settings(const std::string& topic) const {
+  const metadata::ImagePtr& image = controller_.image();
+  if (image != settings_image_) {
+    settings_.clear();
+    settings_image_ = image;
+  }
+  if (auto it = settings_.find(topic); it != settings_.end()) return it->second;
+  if (!image->topic(topic)) {
+    uncached_ = compute_topic_settings(*image, topic);
+    return uncached_;
+  }
+  return settings_.emplace(topic, compute_topic_settings(*image, topic)).first->second;
+}
+
+namespace {
+std::optional<protocol::Compression> target_compression(const std::string& type) {
+  if (type == "uncompressed") return protocol::Compression::kNone;
+  if (type == "gzip") return protocol::Compression::kGzip;
+  if (type == "snappy") return protocol::Compression::kSnappy;
+  if (type == "lz4") return protocol::Compression::kLz4;
+  if (type == "zstd") return protocol::Compression::kZstd;
+  return std::nullopt;  // "producer": keep what the client sent
+}
+}  // namespace
+
+TopicSettings Broker::compute_topic_settings(const metadata::MetadataImage& image, const std::string& topic) const {
   const metadata::TopicImage* t = image.topic(topic);
   static const metadata::ConfigMap kNone;
   auto eff = metadata::effective_topic_configs(t ? t->configs : kNone, image, config_);
+  auto get = [&](const char* key) -> std::string {
+    auto it = eff.find(key);
+    return it == eff.end() ? std::string() : it->second;
+  };
   auto get_long = [&](const char* key, int64_t fallback) {
     auto it = eff.find(key);
     return it == eff.end() ? fallback : metadata::config_as_long(it->second);
   };
-  storage::LogConfig c;
+  TopicSettings s;
+  s.max_message_bytes = get_long("max.message.bytes", 0);
+  s.log_append_time = get("message.timestamp.type") == "LogAppendTime";
+  s.target_compression = target_compression(get("compression.type"));
+  s.require_key = get("cleanup.policy").find("compact") != std::string::npos;
+  s.timestamp_before_max_ms = get_long("message.timestamp.before.max.ms", -1);
+  s.timestamp_after_max_ms = get_long("message.timestamp.after.max.ms", -1);
+  storage::LogConfig& c = s.log_config;
   c.segment_bytes = get_long("segment.bytes", c.segment_bytes);
   c.segment_ms = get_long("segment.ms", c.segment_ms);
   c.segment_index_bytes = int32_t(get_long("segment.index.bytes", c.segment_index_bytes));
@@ -108,7 +147,7 @@ storage::LogConfig Broker::log_config_for(const std::string& topic) const {
   auto fsync = eff.find("moldau.flush.on.ack");
   c.fsync_on_ack = fsync != eff.end() && metadata::config_as_bool(fsync->second);
   c.producer_id_expiration_ms = config_.get_long("producer.id.expiration.ms");
-  return c;
+  return s;
 }
 
 std::string Broker::topic_config(const std::string& topic, const std::string& key) const {

@@ -9,7 +9,9 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "kafka/fetch_session.h"
 #include "kafka/producer_ids.h"
@@ -18,6 +20,7 @@
 #include "metadata/broker_config.h"
 #include "metadata/controller.h"
 #include "net/connection.h"
+#include "protocol/record_batch.h"
 #include "storage/log_config.h"
 
 namespace moldau::storage {
@@ -35,6 +38,19 @@ struct ApiEntry {
   int16_t min_version = -1;  // -1: API not served
   int16_t max_version = -1;
   Handler handler = nullptr;
+};
+
+// What the produce path needs of a topic's effective configuration, resolved
+// once per metadata image (Broker::topic_settings) instead of once per
+// partition per request.
+struct TopicSettings {
+  int64_t max_message_bytes = 0;                       // max.message.bytes
+  bool log_append_time = false;                        // message.timestamp.type=LogAppendTime
+  std::optional<protocol::Compression> target_compression;  // compression.type; nullopt: "producer"
+  bool require_key = false;                            // cleanup.policy contains "compact"
+  int64_t timestamp_before_max_ms = -1;                // message.timestamp.before.max.ms
+  int64_t timestamp_after_max_ms = -1;                 // message.timestamp.after.max.ms
+  storage::LogConfig log_config;                       // as log_config_for
 };
 
 class Broker {
@@ -69,6 +85,11 @@ class Broker {
   storage::LogConfig log_config_for(const std::string& topic) const;
   // A topic config's effective value as text.
   std::string topic_config(const std::string& topic, const std::string& key) const;
+  // The produce settings of a topic, cached per metadata image: the cache is
+  // dropped whenever the controller's image pointer changes (any config,
+  // topic or broker-config change makes a new image). The reference is valid
+  // until the next call after an image change.
+  const TopicSettings& topic_settings(const std::string& topic) const;
 
   // Stops long polls (answering them) before shutdown.
   void shutdown();
@@ -76,6 +97,7 @@ class Broker {
  private:
   void register_apis();
   void on_metadata_change(const metadata::ImagePtr& old_image, const metadata::ImagePtr& new_image);
+  TopicSettings compute_topic_settings(const metadata::MetadataImage& image, const std::string& topic) const;
 
   asio::io_context& io_;
   const metadata::BrokerConfig& config_;
@@ -85,6 +107,11 @@ class Broker {
   FetchSessionCache fetch_sessions_;
   ProducerIdAllocator producer_ids_;
   std::array<ApiEntry, 128> apis_{};
+  // topic_settings' cache: valid for settings_image_ only (held, so its
+  // address cannot be reused by a later image). Holds only topics of that image.
+  mutable metadata::ImagePtr settings_image_;
+  mutable std::unordered_map<std::string, TopicSettings> settings_;
+  mutable TopicSettings uncached_;  // a topic not in the image (not cached, bounded)
 };
 
 }  // namespace moldau::kafka

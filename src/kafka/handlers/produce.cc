@@ -20,15 +20,6 @@ using protocol::ProduceRequest;
 using protocol::ProduceResponse;
 using PartitionResponse = ProduceResponse::PartitionProduceResponse;
 
-std::optional<protocol::Compression> target_compression(const std::string& type) {
-  if (type == "uncompressed") return protocol::Compression::kNone;
-  if (type == "gzip") return protocol::Compression::kGzip;
-  if (type == "snappy") return protocol::Compression::kSnappy;
-  if (type == "lz4") return protocol::Compression::kLz4;
-  if (type == "zstd") return protocol::Compression::kZstd;
-  return std::nullopt;  // "producer": keep what the client sent
-}
-
 void set_error(PartitionResponse& p, const Error& e) {
   p.error_code = wire(e.code);
   p.error_message = e.message;
@@ -65,18 +56,17 @@ bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pe
   }
   const int64_t now = now_ms();
   const std::string& name = topic.name;
-  const int64_t max_message_bytes = metadata::config_as_long(broker.topic_config(name, "max.message.bytes"));
-  const bool log_append_time = broker.topic_config(name, "message.timestamp.type") == "LogAppendTime";
-  const auto target = target_compression(broker.topic_config(name, "compression.type"));
+  const TopicSettings& settings = broker.topic_settings(name);  // cached per metadata image
+  const int64_t max_message_bytes = settings.max_message_bytes;
+  const bool log_append_time = settings.log_append_time;
+  const auto target = settings.target_compression;
 
   protocol::RecordChecks checks;
   checks.now_ms = now;
-  checks.require_key = broker.topic_config(name, "cleanup.policy").find("compact") != std::string::npos;
+  checks.require_key = settings.require_key;
   if (!log_append_time) {
-    checks.timestamp_before_max_ms =
-        metadata::config_as_long(broker.topic_config(name, "message.timestamp.before.max.ms"));
-    checks.timestamp_after_max_ms =
-        metadata::config_as_long(broker.topic_config(name, "message.timestamp.after.max.ms"));
+    checks.timestamp_before_max_ms = settings.timestamp_before_max_ms;
+    checks.timestamp_after_max_ms = settings.timestamp_after_max_ms;
   }
 
   std::span<uint8_t> buf = data.records.mutable_bytes();
