@@ -189,7 +189,6 @@ public final class ClientCheck {
         Properties pp = new Properties();
         pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         pp.put(ProducerConfig.ACKS_CONFIG, "all");
-        pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
         pp.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         pp.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
         pp.put(ProducerConfig.LINGER_MS_CONFIG, 5);
