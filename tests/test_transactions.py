@@ -176,3 +176,25 @@ def test_sigkill_mid_transaction(broker_factory, when):
         expected += [f"third-{i}" for i in range(50)]
     got = read_all(b.bootstrap, topic, [0, 1], len(expected), "read_committed", timeout=60)
     assert sorted(r.value for r in got) == sorted(expected)
+
+
+def test_java_transactional_producer(broker, admin, tmp_path):
+    import subprocess
+    from pathlib import Path
+    java_dir = Path(__file__).parent / "java"
+    lib = java_dir / "target" / "lib"
+    assert lib.is_dir(), f"{lib} missing: run scripts/install-test-clients.sh"
+    # Compiled here so that the test does not depend on the jar being rebuilt.
+    src = java_dir / "src" / "main" / "java" / "dev" / "moldau" / "tests" / "TxnProducer.java"
+    subprocess.run(["javac", "-cp", f"{lib}/*", "-d", str(tmp_path), str(src)], check=True, timeout=120)
+    topic = create_topic(admin, uid("txn-java"), 2, broker=broker)
+    r = subprocess.run(["java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                        "-cp", f"{tmp_path}:{lib}/*", "dev.moldau.tests.TxnProducer",
+                        broker.bootstrap, topic, uid("txn-java"), "200", "commit", "abort", "commit"],
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0 and "ok" in r.stdout, f"{r.stdout}\n{r.stderr[-3000:]}"
+    got = read_all(broker.bootstrap, topic, [0, 1], 400, "read_committed")
+    assert sorted(x.value for x in got) == sorted([f"commit-4-{i}" for i in range(200)] +
+                                                  [f"commit-6-{i}" for i in range(200)])
+    assert len(read_all(broker.bootstrap, topic, [0, 1], 600, "read_uncommitted")) == 600
