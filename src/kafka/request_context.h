@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/bytes.h"
+#include "base/log.h"
 #include "net/connection.h"
 #include "protocol/msg/api_keys.h"
 #include "protocol/msg/request_header.h"
@@ -39,6 +40,19 @@ class RequestContext {
   template <typename Req>
   bool decode(Req& req) {
     return req.decode(body_, api_version()) && body_.ok();
+  }
+
+  // The preamble of most handlers: decodes the body, or logs (peer, API,
+  // version, client) and closes the connection and returns false. A request
+  // that does not parse is a client bug, not a semantic error, and after it
+  // the stream can no longer be trusted.
+  template <typename Req>
+  bool decode_or_close(Req& req, const char* api_name) {
+    if (decode(req)) return true;
+    MOLDAU_LOG_WARN("closing connection from {}: malformed {} v{} request (client '{}')", conn_->peer(), api_name,
+                    api_version(), client_id());
+    close_connection();
+    return false;
   }
 
   // Encodes the response header (by the response header version of this API

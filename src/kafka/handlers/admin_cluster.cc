@@ -177,7 +177,7 @@ DtpResponse describe_topic_partitions(const metadata::MetadataImage& image,
 
 void handle_describe_cluster(Broker& broker, RequestContext& ctx) {
   protocol::DescribeClusterRequest req;
-  if (!admin::decode_or_close(ctx, req, "DescribeCluster")) return;
+  if (!ctx.decode_or_close(req, "DescribeCluster")) return;
   // Clients cannot reach the controller (KIP-590): like Metadata, name a
   // broker, this one, which forwards what needs the controller.
   ctx.respond(admin::describe_cluster(*broker.controller().image(), broker.node_id(), req, ctx.api_version()));
@@ -185,7 +185,7 @@ void handle_describe_cluster(Broker& broker, RequestContext& ctx) {
 
 void handle_describe_topic_partitions(Broker& broker, RequestContext& ctx) {
   protocol::DescribeTopicPartitionsRequest req;
-  if (!admin::decode_or_close(ctx, req, "DescribeTopicPartitions")) return;
+  if (!ctx.decode_or_close(req, "DescribeTopicPartitions")) return;
   ctx.respond(admin::describe_topic_partitions(*broker.controller().image(), req));
 }
 

@@ -156,7 +156,7 @@ void alter(RequestContext& ctx, const std::vector<admin::AlterShape>& shapes,
 
 void handle_describe_configs(Broker& broker, RequestContext& ctx) {
   protocol::DescribeConfigsRequest req;
-  if (!admin::decode_or_close(ctx, req, "DescribeConfigs")) return;
+  if (!ctx.decode_or_close(req, "DescribeConfigs")) return;
   protocol::DescribeConfigsResponse resp;
   resp.results.resize(req.resources.size());
   std::vector<metadata::DescribeConfigsResource> resources;
@@ -184,7 +184,7 @@ void handle_describe_configs(Broker& broker, RequestContext& ctx) {
 
 void handle_alter_configs(Broker& broker, RequestContext& ctx) {
   protocol::AlterConfigsRequest req;
-  if (!admin::decode_or_close(ctx, req, "AlterConfigs")) return;
+  if (!ctx.decode_or_close(req, "AlterConfigs")) return;
   std::vector<admin::AlterShape> shapes;
   std::vector<metadata::AlterConfigsResource> resources;
   for (const auto& r : req.resources) {
@@ -210,7 +210,7 @@ void handle_alter_configs(Broker& broker, RequestContext& ctx) {
 
 void handle_incremental_alter_configs(Broker& broker, RequestContext& ctx) {
   protocol::IncrementalAlterConfigsRequest req;
-  if (!admin::decode_or_close(ctx, req, "IncrementalAlterConfigs")) return;
+  if (!ctx.decode_or_close(req, "IncrementalAlterConfigs")) return;
   std::vector<admin::AlterShape> shapes;
   std::vector<metadata::IncrementalAlterConfigsResource> resources;
   for (const auto& r : req.resources) {

@@ -51,11 +51,6 @@ inline constexpr int32_t kAuthorizedOperationsOmitted = INT32_MIN;
 // DescribeTopicPartitions response carries.
 inline constexpr int32_t kMaxDescribePartitions = 2000;
 
-// Decodes the body, or logs (peer, API, version) and closes the connection:
-// a request that does not parse is a client bug, not a semantic error.
-template <typename Req>
-bool decode_or_close(RequestContext& ctx, Req& req, const char* api_name);
-
 protocol::Uuid to_wire(const metadata::TopicId& id);
 metadata::TopicId from_wire(const protocol::Uuid& id);
 
@@ -133,14 +128,5 @@ Result<int64_t> delete_records_target(int64_t requested, int64_t high_watermark)
 bool cleanup_policy_allows_delete_records(std::string_view cleanup_policy);
 
 }  // namespace admin
-
-template <typename Req>
-bool admin::decode_or_close(RequestContext& ctx, Req& req, const char* api_name) {
-  if (ctx.decode(req)) return true;
-  MOLDAU_LOG_WARN("closing connection from {}: malformed {} v{} request (client '{}')", ctx.connection()->peer(),
-                  api_name, ctx.api_version(), ctx.client_id());
-  ctx.close_connection();
-  return false;
-}
 
 }  // namespace moldau::kafka

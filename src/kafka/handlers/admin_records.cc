@@ -85,7 +85,7 @@ Result<int64_t> delete_records(Broker& broker, const metadata::MetadataImage& im
 
 void handle_delete_records(Broker& broker, RequestContext& ctx) {
   protocol::DeleteRecordsRequest req;
-  if (!admin::decode_or_close(ctx, req, "DeleteRecords")) return;
+  if (!ctx.decode_or_close(req, "DeleteRecords")) return;
   auto image = broker.controller().image();
   protocol::DeleteRecordsResponse resp;
   for (const auto& t : req.topics) {

@@ -105,7 +105,7 @@ protocol::CreatePartitionsResponse::CreatePartitionsTopicResult to_wire(const me
 
 void handle_create_topics(Broker& broker, RequestContext& ctx) {
   protocol::CreateTopicsRequest req;
-  if (!admin::decode_or_close(ctx, req, "CreateTopics")) return;
+  if (!ctx.decode_or_close(req, "CreateTopics")) return;
   auto resp = std::make_shared<protocol::CreateTopicsResponse>();
   resp->topics.resize(req.topics.size());
   // Topics refused for their shape are answered here; the rest go to the
@@ -144,7 +144,7 @@ void handle_create_topics(Broker& broker, RequestContext& ctx) {
 
 void handle_delete_topics(Broker& broker, RequestContext& ctx) {
   protocol::DeleteTopicsRequest req;
-  if (!admin::decode_or_close(ctx, req, "DeleteTopics")) return;
+  if (!ctx.decode_or_close(req, "DeleteTopics")) return;
   RequestContext held = ctx;
   const int16_t version = ctx.api_version();
   broker.controller().delete_topics(admin::to_topic_refs(req, version),
@@ -157,7 +157,7 @@ void handle_delete_topics(Broker& broker, RequestContext& ctx) {
 
 void handle_create_partitions(Broker& broker, RequestContext& ctx) {
   protocol::CreatePartitionsRequest req;
-  if (!admin::decode_or_close(ctx, req, "CreatePartitions")) return;
+  if (!ctx.decode_or_close(req, "CreatePartitions")) return;
   std::vector<metadata::CreatePartitionsTopic> topics;
   for (const auto& t : req.topics) topics.push_back(admin::to_create_partitions_topic(t));
   RequestContext held = ctx;

@@ -2,7 +2,6 @@
 // timestamp.
 #include <unistd.h>
 
-#include "base/log.h"
 #include "kafka/handlers/handlers.h"
 #include "kafka/limits.h"
 #include "protocol/msg/list_offsets_request.h"
@@ -71,12 +70,7 @@ Found max_timestamp(storage::Log& log) {
 
 void handle_list_offsets(Broker& broker, RequestContext& ctx) {
   protocol::ListOffsetsRequest req;
-  if (!ctx.decode(req)) {
-    MOLDAU_LOG_WARN("closing connection from {}: malformed ListOffsets v{} request", ctx.connection()->peer(),
-                    ctx.api_version());
-    ctx.close_connection();
-    return;
-  }
+  if (!ctx.decode_or_close(req, "ListOffsets")) return;
   auto image = broker.controller().image();
   protocol::ListOffsetsResponse resp;
   for (const auto& t : req.topics) {

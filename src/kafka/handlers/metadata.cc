@@ -2,7 +2,6 @@
 // replicas, topic ids; auto-creates requested topics when allowed.
 #include <set>
 
-#include "base/log.h"
 #include "kafka/handlers/handlers.h"
 #include "protocol/msg/metadata_request.h"
 #include "protocol/msg/metadata_response.h"
@@ -93,12 +92,7 @@ void respond(Broker& broker, RequestContext& ctx, const MetadataRequest& req,
 
 void handle_metadata(Broker& broker, RequestContext& ctx) {
   auto req = std::make_shared<MetadataRequest>();
-  if (!ctx.decode(*req)) {
-    MOLDAU_LOG_WARN("closing connection from {}: malformed Metadata v{} request", ctx.connection()->peer(),
-                    ctx.api_version());
-    ctx.close_connection();
-    return;
-  }
+  if (!ctx.decode_or_close(*req, "Metadata")) return;
   // v4+ lets the client opt out of auto-creation; before v4 it was implied.
   const bool allow = ctx.api_version() < 4 || req->allow_auto_topic_creation;
   std::vector<std::string> missing;
