@@ -27,6 +27,9 @@ run: build
 	./$(BUILD_DIR)/moldau broker --config config/server.properties
 
 unit-test: test-deps configure
+	@# Configure again: test-deps may just have installed librdkafka-dev, whose C++
+	@# API the client check in tests/cpp needs (a build dir made by `make build` lacks it).
+	@cmake -S . -B $(BUILD_DIR) > /dev/null
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
