@@ -6,12 +6,18 @@
 # quick: per broker: start-up to first acknowledged produce, idle RSS and CPU,
 #        (1) produce max throughput, 100 B records, 8 partitions, acks=1,
 #        (3) end-to-end latency at a fixed modest rate (BENCH_E2E_RATE, 5,000 records/s),
-#        (4) RSS idle and peak under load, broker CPU seconds per GB of each throughput.
+#        (4) RSS idle and peak under load, broker CPU seconds per GB of each throughput,
+#        plus "broker-limited produce": loadgen raw-produce (pre-built Produce requests on
+#        plain sockets, pipelined: near-zero client cost, so the broker is the limit).
 # full:  quick plus 1 KB records, acks=all, e2e at 50% of Moldau's max, consume
 #        e2e latency also at 10% and 50% of Moldau's max produce rate
 #        measured in this run, consume throughput from a multi-GB log (warm page cache), restart after SIGKILL with
 #        that log (~1,000 segments), and produce with fsync on every acknowledgement
-#        (Kafka flush.messages=1, Moldau moldau.flush.on.ack=true).
+#        (Kafka flush.messages=1, Moldau moldau.flush.on.ack=true), and broker-limited
+#        produce of 1 KB records with acks=all.
+# Both:  this machine's limits first, in the same run (bench/limits.sh: fio sequential
+#        write with and without fdatasync, iperf3 over loopback, memcpy), and PNG plots
+#        (bench/plot.py, matplotlib in bench/.venv) of throughput, latency and resources.
 #
 # Each broker runs alone (single node; Kafka 4.3.1 in KRaft combined mode with the
 # settings of its shipped server.properties and kafka-server-start.sh's -Xmx1G -Xms1G
@@ -22,7 +28,12 @@
 # Environment: BENCH_ROUNDS (1), BENCH_SECS (15: seconds per throughput run),
 #   BENCH_E2E_SECS (10), BENCH_E2E_RATE (5000), BENCH_CONSUME_GB (2, full), BENCH_TMPDIR (/tmp: data dirs),
 #   BENCH_OUT (build/bench-results: logs, JSON lines, table), KAFKA_VERSION (4.3.1),
-#   BUILD_DIR (build), MOLDAU_BIN (<BUILD_DIR>/moldau).
+#   BUILD_DIR (build), MOLDAU_BIN (<BUILD_DIR>/moldau),
+#   BENCH_RESTART_SEGMENTS (1000: segments the consume/restart log is cut into; with
+#   BENCH_CONSUME_GB=10 this is the issue's ~10 GB in ~1,000 segments, the default 2 GB
+#   keeps the run short on this disk), BENCH_LIMITS (1; 0 skips the machine limits),
+#   BENCH_FIO_SIZE (1g), BENCH_PLOTS (1; 0 skips the plots), BENCH_PUBLISH (0; 1 also copies
+#   the plots to docs/benchmarks/).
 set -euo pipefail
 
 mode=${1:-quick}
@@ -40,6 +51,7 @@ SECS=${BENCH_SECS:-15}
 E2E_SECS=${BENCH_E2E_SECS:-10}
 E2E_RATE=${BENCH_E2E_RATE:-5000}
 CONSUME_GB=${BENCH_CONSUME_GB:-2}
+RESTART_SEGMENTS=${BENCH_RESTART_SEGMENTS:-1000}
 HZ=$(getconf CLK_TCK)
 t_begin=$(date +%s)
 
@@ -47,6 +59,8 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # ------------------------------------------------------------------ build
+# fio, iperf3, perf, python3-venv, librdkafka-dev (a no-op when they are installed).
+bash scripts/install-deps.sh bench >&2 || log "warning: scripts/install-deps.sh bench failed; missing tools are skipped"
 if [ -z "${MOLDAU_BIN_GIVEN:-}" ] && [ -f "$BUILD_DIR/build.ninja" ]; then
   log "building moldau (incremental)"
   if ! cmake --build "$BUILD_DIR" --target moldau >/tmp/moldau-bench-build.$$.log 2>&1; then
@@ -83,6 +97,8 @@ out="$out_root/$(date +%Y%m%d-%H%M%S)-$mode"
 mkdir -p "$out"
 results="$out/results.txt"     # lines: broker metric value
 : >"$results"
+limits="$out/limits.txt"       # lines: limit.<name> value
+: >"$limits"
 
 BROKER_PID=""
 SAMPLER_PID=""
@@ -268,6 +284,13 @@ max_of() {
 }
 
 E2E_LO=""; E2E_HI=""
+echo "e2e_fix $E2E_RATE" >"$out/e2e_rates.txt"
+
+# ------------------------------------------------------------------ machine limits
+if [ "${BENCH_LIMITS:-1}" != 0 ]; then
+  log "machine limits (fio, iperf3, memcpy); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  bash bench/limits.sh "$limits" "${BENCH_TMPDIR:-/tmp}" "$root/$BUILD_DIR" || log "warning: bench/limits.sh failed"
+fi
 
 session() {  # session <broker> <round>
   local b=$1 r=$2 dir="$work/$b-$r"
@@ -289,17 +312,23 @@ session() {  # session <broker> <round>
 
   # (1) produce max throughput, 100 B, 8 partitions, acks=1.
   run_load "$b" p100_a1 produce --topic p100-a1 --partitions 8 --record-size 100 --duration "$SECS" --rate max --acks 1 || { session_end "$b" "$r" "$dir"; return 0; }
+  local p100_json=$LAST_JSON
+  # Broker-limited produce: the same bytes, pre-built, 2 connections x 5 requests in flight.
+  run_load "$b" raw100_a1 raw-produce --topic raw100-a1 --partitions 8 --record-size 100 --duration "$SECS" --acks 1 --threads 2 --inflight 5 --batch-size 65536 || { session_end "$b" "$r" "$dir"; return 0; }
+  LAST_JSON=$p100_json
   if [ -z "$E2E_LO" ]; then
     # e2e rates from Moldau's max (Moldau runs first in round 1).
     local mx; mx=$(jget "$LAST_JSON" records_per_s)
     E2E_LO=$(awk -v x="$mx" 'BEGIN{r=int(x*0.10/100)*100; if (r<1000) r=1000; print r}')
     E2E_HI=$(awk -v x="$mx" 'BEGIN{r=int(x*0.50/100)*100; if (r<1000) r=1000; print r}')
     log "e2e rates: ${E2E_LO}/s (10% of Moldau's max), ${E2E_HI}/s (50%)"
+    printf 'e2e_lo %s\ne2e_hi %s\n' "$E2E_LO" "$E2E_HI" >>"$out/e2e_rates.txt"
   fi
   if [ "$mode" = full ]; then
     run_load "$b" p1k_a1 produce --topic p1k-a1 --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks 1 || { session_end "$b" "$r" "$dir"; return 0; }
     run_load "$b" p100_all produce --topic p100-all --partitions 8 --record-size 100 --duration "$SECS" --rate max --acks all || { session_end "$b" "$r" "$dir"; return 0; }
     run_load "$b" p1k_all produce --topic p1k-all --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks all || { session_end "$b" "$r" "$dir"; return 0; }
+    run_load "$b" raw1k_all raw-produce --topic raw1k-all --partitions 8 --record-size 1000 --duration "$SECS" --acks all --threads 2 --inflight 5 --batch-size 65536 || { session_end "$b" "$r" "$dir"; return 0; }
   fi
 
   # (3) end-to-end latency at a fixed rate, no linger (what a latency-minded user sets).
@@ -315,16 +344,18 @@ session() {  # session <broker> <round>
 
     # (2) consume from a multi-GB log (written just before: warm page cache).
     local total=$(( CONSUME_GB * 1000000 )) segbytes
-    segbytes=$(( CONSUME_GB * 1000000000 / 1000 )); [ "$segbytes" -ge 1048576 ] || segbytes=1048576
-    log "$b: writing ${CONSUME_GB} GB for the consume and restart runs (segment.bytes=$segbytes)"
+    segbytes=$(( CONSUME_GB * 1000000000 / RESTART_SEGMENTS )); [ "$segbytes" -ge 1048576 ] || segbytes=1048576
+    log "$b: writing ${CONSUME_GB} GB for the consume and restart runs (segment.bytes=$segbytes, ~${RESTART_SEGMENTS} segments)"
     "$LOADGEN" produce --bootstrap "$BOOT" --topic big --partitions 8 --record-size 1000 --count "$total" \
       --rate max --acks 1 --topic-config "segment.bytes=$segbytes" >>"$out/runs.load.jsonl" 2>>"$out/$b.loadgen.err"
     run_load "$b" consume_1k consume --topic big --threads 1 || { session_end "$b" "$r" "$dir"; return 0; }
     run_load "$b" consume_1k_t2 consume --topic big --threads 2 || { session_end "$b" "$r" "$dir"; return 0; }
 
     # (6) restart after SIGKILL with that log.
-    log "$b: SIGKILL and restart"
     stop_broker KILL
+    local nseg; nseg=$(find "$dir/data" -path '*big-*' -name '*.log' | wc -l)
+    record "$b" restart_segments "$nseg"
+    log "$b: SIGKILL, restarting with $nseg segments of topic big ($(du -sh "$dir/data" | cut -f1))"
     t0=$(now_ms)
     start_broker "$b" "$dir"
     ms=$(wait_first_ack "$t0") && [ -n "$ms" ] || die "$b did not restart; see $dir/broker.log"
@@ -368,10 +399,13 @@ tput_rows() {  # tput_rows <label> <name>
   row "produce 100B acks=1 MB/s" p100_a1.mbps higher
   row "produce 100B acks=1 broker CPU s/GB" p100_a1.cpu_per_gb lower
   row "produce 100B acks=1 ack p99 us (queue-bound)" p100_a1.p99 lower
+  tput_rows "broker-limited produce 100B acks=1" raw100_a1
+  row "broker-limited produce 100B request p99 us" raw100_a1.p99 lower
   if [ "$mode" = full ]; then
     tput_rows "produce 1KB acks=1" p1k_a1
     tput_rows "produce 100B acks=all" p100_all
     tput_rows "produce 1KB acks=all" p1k_all
+    tput_rows "broker-limited produce 1KB acks=all" raw1k_all
     tput_rows "produce 1KB fsync-on-ack" fsync_1k
     tput_rows "consume 1KB 1 thread" consume_1k
     tput_rows "consume 1KB 2 threads" consume_1k_t2
@@ -391,10 +425,32 @@ tput_rows() {  # tput_rows <label> <name>
   row "RSS peak under load MB" load_rss_mb lower max
   row "CPU idle %" idle_cpu_pct lower
   row "start-up to first ack ms" startup_ms lower
-  [ "$mode" = full ] && row "restart after SIGKILL to first ack ms" restart_ms lower
+  if [ "$mode" = full ]; then
+    row "restart after SIGKILL to first ack ms" restart_ms lower
+    row "  (segments in the restarted log)" restart_segments -
+  fi
   if grep -q ' crashed_in_' "$results"; then
     awk '$2 ~ /^crashed_in_/ {sub("crashed_in_","",$2); printf "CRASH: %s died during %s (exit status %s); later workloads of that session were skipped\n", $1, $2, $3}' "$results"
   fi
   echo "M/K = Moldau/Kafka; each 'better' column says which direction is good. Shared, noisy machine: compare ratios, not absolutes."
+  if [ -s "$limits" ]; then
+    echo "This machine's limits, same run: $(awk '{sub("^limit\\.","",$1); printf "%s%s=%s", (NR>1?", ":""), $1, $2}' "$limits")"
+  fi
   echo "elapsed: $(( $(date +%s) - t_begin )) s; raw results: $out"
 } | tee "$out/table.txt"
+
+# ------------------------------------------------------------------ plots
+if [ "${BENCH_PLOTS:-1}" != 0 ]; then
+  venv=$root/bench/.venv
+  if [ "$(cat "$venv/.moldau-stamp" 2>/dev/null)" != "$(cat bench/requirements.txt)" ]; then
+    log "creating bench/.venv (matplotlib from bench/requirements.txt)"
+    { rm -rf "$venv" && python3 -m venv "$venv" &&
+      "$venv/bin/python" -m pip install -q --disable-pip-version-check -r bench/requirements.txt &&
+      cat bench/requirements.txt >"$venv/.moldau-stamp"; } >&2 || log "warning: cannot make bench/.venv; no plots"
+  fi
+  publish=()
+  [ "${BENCH_PUBLISH:-0}" = 1 ] && publish=("$root/docs/benchmarks")
+  if [ -x "$venv/bin/python" ]; then
+    "$venv/bin/python" bench/plot.py "$out" "${publish[@]}" >&2 || log "warning: plotting failed"
+  fi
+fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian package Moldau needs to build, run and test.
 # Idempotent: does nothing (and needs no network) when everything is already there.
-# Usage: scripts/install-deps.sh [build|test]   (default: build)
+# Usage: scripts/install-deps.sh [build|test|bench]   (default: build)
+#   bench: what bench/run.sh needs beyond test (machine limits: fio, iperf3; perf for
+#   profiling; python3-venv for bench/.venv, where run.sh installs matplotlib for plots).
 set -euo pipefail
 what=${1:-build}
 
@@ -12,8 +14,11 @@ test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   kcat librdkafka-dev python3-confluent-kafka python3-kafka
   openjdk-17-jdk-headless maven python3-lz4 python3-snappy python3-zstandard)
 
+bench_pkgs=(fio iperf3 linux-perf python3-venv librdkafka-dev valgrind)
+
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
+[ "$what" = bench ] && pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do

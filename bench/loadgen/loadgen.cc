@@ -6,6 +6,10 @@
 //          fixed total rate; latency = send -> delivery report (acknowledgement).
 // consume  N consumer threads read the topic's partitions (split among them) from the
 //          beginning until --count records, --duration seconds, or the end of the log.
+// raw-produce  pre-built Produce v8 requests on plain sockets, pipelined (raw_produce.h):
+//          near-zero client cost, so the broker is the limit; --batch-size bytes per
+//          partition batch (default 65536), --inflight requests per connection (5),
+//          --threads connections; latency = per request.
 // e2e      one consumer (assigned at the log end) and N producers at a fixed rate;
 //          latency = the producer's send time (stamped into the value) -> consumer
 //          receipt, same process, same monotonic clock.
@@ -28,6 +32,7 @@
 #include <unistd.h>
 
 #include "histogram.h"
+#include "raw_produce.h"
 
 namespace {
 
@@ -52,6 +57,8 @@ struct Options {
   std::string compression = "none";
   int linger_ms = 5;
   int batch_size = 1000000;
+  bool batch_size_given = false;
+  int inflight = 5;          // raw-produce: requests outstanding per connection
   int threads = 1;
   int partitions = 0;        // >0: create the topic with this many partitions first
   double warmup = 1.0;       // e2e: seconds of latencies to discard
@@ -62,12 +69,12 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
   if (why) std::fprintf(stderr, "loadgen: %s\n", why);
   std::fprintf(stderr,
-      "usage: loadgen produce|consume|e2e --bootstrap H:P --topic T\n"
+      "usage: loadgen produce|consume|e2e|raw-produce --bootstrap H:P --topic T\n"
       "         [--record-size N] [--count N | --duration S] [--rate R|max] [--keys N]\n"
       "         [--acks 0|1|all] [--compression none|gzip|snappy|lz4|zstd]\n"
       "         [--linger-ms N] [--batch-size N] [--threads N]\n"
       "         [--partitions N] [--topic-config k=v]... [-X librdkafka.prop=v]...\n"
-      "         [--warmup S]\n");
+      "         [--warmup S] [--inflight N (raw-produce)]\n");
   std::exit(2);
 }
 
@@ -75,7 +82,8 @@ Options parse(int argc, char** argv) {
   Options o;
   if (argc < 2) usage(nullptr);
   o.mode = argv[1];
-  if (o.mode != "produce" && o.mode != "consume" && o.mode != "e2e") usage("unknown mode");
+  if (o.mode != "produce" && o.mode != "consume" && o.mode != "e2e" && o.mode != "raw-produce")
+    usage("unknown mode");
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&]() -> std::string {
@@ -97,7 +105,8 @@ Options parse(int argc, char** argv) {
     else if (a == "--acks") o.acks = val();
     else if (a == "--compression") o.compression = val();
     else if (a == "--linger-ms") o.linger_ms = std::stoi(val());
-    else if (a == "--batch-size") o.batch_size = std::stoi(val());
+    else if (a == "--batch-size") { o.batch_size = std::stoi(val()); o.batch_size_given = true; }
+    else if (a == "--inflight") o.inflight = std::max(1, std::stoi(val()));
     else if (a == "--threads") o.threads = std::max(1, std::stoi(val()));
     else if (a == "--partitions") o.partitions = std::stoi(val());
     else if (a == "--warmup") o.warmup = std::stod(val());
@@ -109,6 +118,13 @@ Options parse(int argc, char** argv) {
   if (o.mode != "consume" && o.count == 0 && o.duration <= 0) o.count = 1000000;
   if (o.mode == "e2e" && o.rate <= 0) usage("e2e needs a fixed --rate");
   if (o.mode == "e2e" && o.record_size < 8) o.record_size = 8;
+  if (o.mode == "raw-produce") {
+    if (!o.batch_size_given) o.batch_size = 65536;
+    if (o.acks == "0") usage("raw-produce needs acks 1 or all (it counts responses)");
+    if (o.rate > 0) usage("raw-produce sends as fast as the broker answers (--rate max)");
+    if (o.compression != "none") usage("raw-produce sends uncompressed batches");
+    if (o.keys) usage("raw-produce sends null keys");
+  }
   return o;
 }
 
@@ -457,6 +473,69 @@ int run_consume(const Options& o) {
   return errors ? 1 : 0;
 }
 
+int run_raw_produce(const Options& o) {
+  int nparts = prepare_topic(o);
+  std::string value;
+  fill_payload(value, o.record_size, 1);
+  // Record overhead in a batch: ~7-10 bytes of varints and attributes.
+  const int per_batch = std::max(1, static_cast<int>(o.batch_size / (o.record_size + 10)));
+  const int64_t ts = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  auto batch = loadgen::raw::build_batch(value, per_batch, ts);
+  auto request = loadgen::raw::build_request(o.topic, nparts, o.acks == "all" || o.acks == "-1" ? -1 : 1, batch);
+  std::fprintf(stderr, "loadgen: raw-produce: %d partitions x %d records (%zu-byte batches), %zu-byte requests, "
+               "%d connection(s) x %d in flight\n", nparts, per_batch, batch.size(), request.size(), o.threads,
+               o.inflight);
+  const int per_request = per_batch * nparts;
+  // Kafka lists a new partition's leader a moment before it accepts produces
+  // (NOT_LEADER_OR_FOLLOWER): probe with 1-record batches until every partition
+  // answers without error (bounded), so the measured run starts on a ready topic.
+  {
+    auto probe = loadgen::raw::build_request(o.topic, nparts, 1, loadgen::raw::build_batch(value, 1, ts));
+    const uint64_t give_up = now_ns() + 60000000000ull;
+    for (int attempt = 0;; ++attempt) {
+      loadgen::raw::ConnStats ps;
+      loadgen::raw::run_connection(o.bootstrap, probe, 1, 1, UINT64_MAX, nparts, o.record_size, now_ns, ps);
+      if (ps.errors == 0 && ps.requests == 1) break;
+      if (now_ns() > give_up) {
+        std::fprintf(stderr, "loadgen: raw-produce: partitions still answer errors after 60 s\n");
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  std::vector<std::unique_ptr<loadgen::raw::ConnStats>> states;
+  std::vector<std::thread> threads;
+  const uint64_t start = now_ns();
+  const uint64_t deadline = o.duration > 0 ? start + static_cast<uint64_t>(o.duration * 1e9) : UINT64_MAX;
+  for (int t = 0; t < o.threads; ++t) {
+    states.push_back(std::make_unique<loadgen::raw::ConnStats>());
+    // --count is in records: whole requests, split among the connections.
+    uint64_t reqs = 0;
+    if (o.count) {
+      uint64_t total = (o.count + per_request - 1) / per_request;
+      reqs = std::max<uint64_t>(1, total / o.threads + (t < static_cast<int>(total % o.threads) ? 1 : 0));
+    }
+    threads.emplace_back([&, t, reqs] {
+      loadgen::raw::run_connection(o.bootstrap, request, o.inflight, reqs, deadline, per_request, o.record_size,
+                                   now_ns, *states[t]);
+    });
+  }
+  for (auto& th : threads) th.join();
+  Histogram h;
+  uint64_t recs = 0, bytes = 0, errors = 0, last = start, reqs = 0;
+  for (auto& s : states) {
+    h.merge(s->hist); recs += s->records; bytes += s->bytes; errors += s->errors; reqs += s->requests;
+    last = std::max(last, s->last_ns);
+  }
+  double secs = (last - start) / 1e9;
+  print_common(o, "raw-produce", recs, bytes, secs, errors);
+  std::printf(",\"requests\":%" PRIu64 ",\"request_bytes\":%zu,\"inflight\":%d", reqs, request.size(), o.inflight);
+  print_hist("lat_us", h);
+  std::printf("}\n");
+  return errors ? 1 : 0;
+}
+
 int run_e2e(const Options& o) {
   int nparts = prepare_topic(o);
   Shared sh;
@@ -519,6 +598,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   if (o.mode == "produce") rc = run_produce(o);
   else if (o.mode == "consume") rc = run_consume(o);
+  else if (o.mode == "raw-produce") rc = run_raw_produce(o);
   else rc = run_e2e(o);
   std::fflush(stdout);
   return rc;
