@@ -6,6 +6,7 @@ back exactly once)."""
 import socket
 import struct
 import threading
+import time
 
 import pytest
 
@@ -17,6 +18,8 @@ pytestmark = pytest.mark.transactions
 
 API_INIT_PRODUCER_ID = 22
 API_DESCRIBE_PRODUCERS = 61
+COORDINATOR_LOAD_IN_PROGRESS = 14
+COORDINATOR_NOT_AVAILABLE = 15
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
 INVALID_PRODUCER_EPOCH = 47
 
@@ -24,11 +27,18 @@ INVALID_PRODUCER_EPOCH = 47
 # --------------------------------------------------------------------------- raw protocol
 
 def init_producer_id(c, version=1, transactional_id=None, timeout_ms=60000):
-    """InitProducerId v0/v1 (non-flexible): (error, producer id, epoch)."""
+    """InitProducerId v0/v1 (non-flexible): (error, producer id, epoch). Retries the
+    retriable COORDINATOR_LOAD_IN_PROGRESS / COORDINATOR_NOT_AVAILABLE (Kafka answers
+    the first request so while it fetches its first block of producer ids)."""
     body = wire.Writer().string(transactional_id).int32(timeout_ms).getvalue()
-    r = c.call(API_INIT_PRODUCER_ID, version, body)
-    r.int32()  # throttle
-    return r.int16(), r.int64(), r.int16()
+    deadline = time.monotonic() + 30
+    while True:
+        r = c.call(API_INIT_PRODUCER_ID, version, body)
+        r.int32()  # throttle
+        got = r.int16(), r.int64(), r.int16()
+        if got[0] not in (COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE) or time.monotonic() > deadline:
+            return got
+        time.sleep(0.2)
 
 
 def idem_batch(pid, epoch, seq, n=1, tag="x"):
