@@ -2,6 +2,7 @@
 
 #include "cli/explain.h"
 #include "cli/group_cmd.h"
+#include "cli/txn_cmd.h"
 
 #include <CLI/CLI.hpp>
 #include <map>
@@ -220,6 +221,7 @@ void register_commands(CLI::App& app) {
   command<ProduceOptions>(app, add_produce, run_produce);
   command<ConsumeOptions>(app, add_consume, run_consume);
   register_group_commands(app);
+  register_txn_commands(app);
 }
 
 }  // namespace moldau::cli
