@@ -198,3 +198,43 @@ def test_java_transactional_producer(broker, admin, tmp_path):
     assert sorted(x.value for x in got) == sorted([f"commit-4-{i}" for i in range(200)] +
                                                   [f"commit-6-{i}" for i in range(200)])
     assert len(read_all(broker.bootstrap, topic, [0, 1], 600, "read_uncommitted")) == 600
+
+
+def test_moldau_txn_list_and_describe(pytestconfig, broker, admin):
+    import json
+    from harness.util import run
+    binary = pytestconfig.getoption("--moldau-bin")
+
+    def cli(*args):
+        return run([binary, "txn", *args, "--bootstrap-server", broker.bootstrap], timeout=60)
+
+    topic = create_topic(admin, uid("txn-cli"), 2, broker=broker)
+    done_id, open_id = uid("txn-cli-done"), uid("txn-cli-open")
+    done = txn_producer(broker.bootstrap, done_id)
+    produce_txn(done, topic, ["x"], commit=True, partitions=1)
+    p = txn_producer(broker.bootstrap, open_id)
+    p.begin_transaction()
+    p.produce(topic, value=b"y", partition=1)
+    p.flush(30)
+    try:
+        listed = {t["transactional_id"]: t for t in json.loads(cli("list", "-o", "json").check().stdout)}
+        assert listed[done_id]["state"] == "CompleteCommit"
+        assert listed[open_id]["state"] == "Ongoing"
+        ongoing = json.loads(cli("list", "--state", "Ongoing", "-o", "json").check().stdout)
+        assert open_id in {t["transactional_id"] for t in ongoing}
+        assert done_id not in {t["transactional_id"] for t in ongoing}
+
+        [d] = json.loads(cli("describe", open_id, "-o", "json").check().stdout)
+        assert d["state"] == "Ongoing"
+        assert d["partitions"] == [{"topic": topic, "partitions": [1]}]
+        assert d["producer_id"] == listed[open_id]["producer_id"]
+        assert d["timeout_ms"] == 60000 and d["start_time_ms"] is not None
+        text = cli("describe", open_id).check().stdout
+        assert "Ongoing" in text and topic in text
+
+        missing = cli("describe", uid("txn-nobody"))
+        assert missing.returncode == 1 and "TRANSACTIONAL_ID_NOT_FOUND" in missing.stderr, missing.stderr
+        bad = cli("list", "--state", "Bogus")
+        assert bad.returncode == 2 and "unknown transaction state" in bad.stderr
+    finally:
+        p.abort_transaction(30)
