@@ -320,3 +320,48 @@ def test_acceptance_100k_idempotent_records_exactly_once(proxied_broker):
     produce_idempotent(f"{HOST}:{proxy.port}", topic, 100_000)
     assert proxy.drops > 0, "no response was dropped"
     check_exactly_once(b.bootstrap, topic, 100_000)
+
+
+# --------------------------------------------------------------------------- restarts
+
+def wait_serving(b, topic):
+    from harness.util import wait_until
+
+    def ok():
+        try:
+            with connect(b) as c:
+                return wire.fetch(c, topic, 0, 0).error_code == 0
+        except (OSError, wire.WireError):
+            return False
+    wait_until(ok, 60, interval=0.2, what=f"{topic}-0 served after the restart")
+
+
+@pytest.mark.parametrize("how", ["crash", "clean"])
+def test_producer_state_survives_a_restart(broker_factory, how):
+    """After SIGKILL (state rebuilt from the log) or SIGTERM (from the snapshot), a retry
+    of the producer's last batch still gets its original offset, the next sequence is
+    accepted and a gap is refused; producer ids handed out before are not reused."""
+    b = broker_factory.new("idem-restart")
+    topic = "idem-restart"
+    create(b, topic)
+    with connect(b) as c:
+        err, pid, epoch = init_producer_id(c)
+        assert err == 0
+        for seq in range(0, 30, 3):
+            r = wire.produce(c, topic, 0, idem_batch(pid, epoch, seq, 3))
+            assert (r.error_code, r.base_offset) == (0, seq), r
+    if how == "crash":
+        b.crash_restart()
+    else:
+        b.restart()
+    wait_serving(b, topic)
+    with connect(b) as c:
+        again = wire.produce(c, topic, 0, idem_batch(pid, epoch, 27, 3))
+        assert (again.error_code, again.base_offset) == (0, 27), again
+        gap = wire.produce(c, topic, 0, idem_batch(pid, epoch, 31))
+        assert gap.error_code == OUT_OF_ORDER_SEQUENCE_NUMBER, gap
+        nxt = wire.produce(c, topic, 0, idem_batch(pid, epoch, 30))
+        assert (nxt.error_code, nxt.base_offset) == (0, 30), nxt
+        assert wire.fetch(c, topic, 0, 0).high_watermark == 31
+        err, pid2, _ = init_producer_id(c)
+        assert err == 0 and pid2 != pid, f"producer id {pid} handed out again"
