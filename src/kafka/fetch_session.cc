@@ -99,7 +99,9 @@ bool FetchSessionCache::should_include(int32_t session_id, bool incremental,
   bool changed = has_records || error != ErrorCode::kNone || sp.last_high_watermark != high_watermark ||
                  sp.last_log_start_offset != log_start_offset ||
                  sp.last_stable_offset != last_stable_offset;
-  sp.last_high_watermark = high_watermark;
+  // After an error, remember no high watermark (as Kafka does), so that the
+  // first answer without the error is sent and tells the client it is gone.
+  sp.last_high_watermark = error != ErrorCode::kNone ? -1 : high_watermark;
   sp.last_log_start_offset = log_start_offset;
   sp.last_stable_offset = last_stable_offset;
   return !incremental || changed;

@@ -57,6 +57,22 @@ TEST(FetchSession, IncrementalResponsesCarryOnlyChangedPartitions) {
   EXPECT_TRUE(c.should_include(id, true, k, false, ErrorCode::kOffsetOutOfRange, 11, 0, 11));
 }
 
+// KIP-227 as Kafka does it: after a partition errored (here OFFSET_OUT_OF_RANGE,
+// then the client resets its position), the first error-free answer is sent even
+// when nothing else changed, so the client learns the error is gone.
+TEST(FetchSession, FirstAnswerAfterAnErrorIsIncluded) {
+  FetchSessionCache c;
+  int32_t id = c.begin(1, 0, kInitialEpoch, {part("a", 0, 1000)}, {}).session_id;
+  SessionPartitionKey k{"a", 0};
+  EXPECT_TRUE(c.should_include(id, false, k, false, ErrorCode::kOffsetOutOfRange, 10, 0, 10));
+  auto v = c.begin(1, id, 1, {part("a", 0, 10)}, {});  // reset to latest
+  ASSERT_EQ(v.partitions.size(), 1u);
+  EXPECT_EQ(v.partitions[0].second.fetch_offset, 10);
+  EXPECT_TRUE(c.should_include(id, true, k, false, ErrorCode::kNone, 10, 0, 10));
+  // From then on only changes are sent again.
+  EXPECT_FALSE(c.should_include(id, true, k, false, ErrorCode::kNone, 10, 0, 10));
+}
+
 TEST(FetchSession, CacheIsBoundedAndClosedConnectionsAreForgotten) {
   FetchSessionCache c(2);
   c.begin(1, 0, kInitialEpoch, {part("a", 0, 0)}, {});
