@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "kafka/broker.h"
+#include "kafka/groups/consumer_group_driver.h"
 #include "kafka/handlers/util.h"
 #include "metadata/broker_config.h"
 #include "metadata/controller.h"
@@ -373,6 +374,10 @@ BrokerGroups::BrokerGroups(Broker& broker) : broker_(broker), log_(broker) {
   driver_ = std::make_unique<GroupDriver>(broker.io(), coordinator_config(broker.config()), log_,
                                           [] { return now_ms(); });
   attach(broker_, driver_.get());
+  std::random_device rd;
+  consumer_ = std::make_unique<ConsumerGroupDriver>(broker.io(), consumer_group_config(broker.config()), *driver_,
+                                                    [] { return now_ms(); }, (uint64_t(rd()) << 32) ^ uint64_t(rd()));
+  attach_consumer(broker_, consumer_.get());
   on_metadata_change(*broker.controller().image());
   broker.controller().on_change(
       [this](const metadata::ImagePtr&, const metadata::ImagePtr& now, const metadata::CommittedBatch&) {
@@ -380,10 +385,19 @@ BrokerGroups::BrokerGroups(Broker& broker) : broker_(broker), log_(broker) {
       });
 }
 
-BrokerGroups::~BrokerGroups() { attach(broker_, nullptr); }
+BrokerGroups::~BrokerGroups() {
+  attach_consumer(broker_, nullptr);
+  attach(broker_, nullptr);
+}
 
 void BrokerGroups::on_metadata_change(const metadata::MetadataImage& image) {
   driver_->sync_leadership(image, broker_.node_id());
+  consumer_->on_metadata(image);
+}
+
+void BrokerGroups::shutdown() {
+  consumer_->shutdown();
+  driver_->shutdown();
 }
 
 }  // namespace moldau::kafka::groups

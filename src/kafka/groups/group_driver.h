@@ -141,6 +141,8 @@ class GroupDriver {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
+class ConsumerGroupDriver;
+
 // The driver of a broker, for its handlers: registered by attach() (the
 // broker's wiring constructs it), null when there is none.
 GroupDriver* driver_of(const Broker& broker);
@@ -155,14 +157,17 @@ class BrokerGroups {
   explicit BrokerGroups(Broker& broker);
   ~BrokerGroups();
   GroupDriver& driver() { return *driver_; }
+  ConsumerGroupDriver& consumer_driver() { return *consumer_; }
   // Call from the controller's on_change (after the logs are reconciled).
   void on_metadata_change(const metadata::MetadataImage& image);
-  void shutdown() { driver_->shutdown(); }
+  void shutdown();
 
  private:
   Broker& broker_;
   BrokerOffsetsLog log_;
   std::unique_ptr<GroupDriver> driver_;
+  // The consumer groups (KIP-848), beside the classic ones.
+  std::unique_ptr<ConsumerGroupDriver> consumer_;
 };
 
 }  // namespace moldau::kafka::groups

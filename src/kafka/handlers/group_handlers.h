@@ -22,6 +22,8 @@ void handle_offset_delete(Broker&, RequestContext&);
 void handle_list_groups(Broker&, RequestContext&);
 void handle_describe_groups(Broker&, RequestContext&);
 void handle_delete_groups(Broker&, RequestContext&);
+void handle_consumer_group_heartbeat(Broker&, RequestContext&);  // group_consumer.cc
+void handle_consumer_group_describe(Broker&, RequestContext&);
 
 namespace group_detail {
 

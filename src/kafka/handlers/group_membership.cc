@@ -3,6 +3,7 @@
 // driver delivers the coordinator's response (JoinGroup and SyncGroup are
 // held until the rebalance reaches them).
 #include "base/log.h"
+#include "kafka/groups/consumer_group_driver.h"
 #include "kafka/handlers/group_handlers.h"
 #include "protocol/msg/heartbeat_request.h"
 #include "protocol/msg/heartbeat_response.h"
@@ -69,6 +70,17 @@ void handle_join_group(Broker& broker, RequestContext& ctx) {
   j.protocol_type = std::move(req.protocol_type);
   for (auto& p : req.protocols) j.protocols.push_back({std::move(p.name), std::move(p.metadata)});
   if (req.reason) MOLDAU_LOG_DEBUG("JoinGroup {} from {}: {}", j.group_id, j.client_id, *req.reason);
+  // One namespace with the consumer groups (KIP-848): a consumer group with
+  // members keeps its id; an empty one gives it up.
+  if (auto* cd = groups::consumer_driver_of(broker); cd && cd->coordinator_status(j.group_id) == ErrorCode::kNone) {
+    if (cd->core().delete_group(j.group_id) == ErrorCode::kNonEmptyGroup) {
+      protocol::JoinGroupResponse resp;
+      resp.error_code = wire(ErrorCode::kInconsistentGroupProtocol);
+      resp.protocol_name = std::string();
+      ctx.respond(resp);
+      return;
+    }
+  }
   driver->join(std::move(j), [ctx](const c::Response& r) mutable {
     protocol::JoinGroupResponse resp;
     const int16_t v = ctx.api_version();

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "base/log.h"
+#include "kafka/groups/consumer_group_driver.h"
 #include "kafka/handlers/group_handlers.h"
 #include "metadata/controller.h"
 #include "protocol/msg/offset_commit_request.h"
@@ -65,9 +66,28 @@ void handle_offset_commit(Broker& broker, RequestContext& ctx) {
       commit.partitions.push_back(std::move(cp));
     }
   }
+  // A consumer group (KIP-848) checks the member and its epoch itself; the
+  // offsets are then stored as the commit of an empty group's would be.
+  ErrorCode consumer_error = ErrorCode::kNone;
+  bool consumer_group = false;
+  if (const auto* cd = groups::consumer_driver_of(broker);
+      cd && cd->coordinator_status(commit.group_id) == ErrorCode::kNone) {
+    if (const auto* g = cd->group(commit.group_id)) {
+      consumer_group = true;
+      consumer_error = g->validate_offset_commit(commit.member_id, commit.generation_id);
+      commit.generation_id = -1;
+      commit.member_id.clear();
+      commit.group_instance_id.reset();
+    }
+  }
+  if (consumer_error != ErrorCode::kNone) {
+    for (const auto& p : commit.partitions) (*errors)[p.tp] = consumer_error;
+    commit.partitions.clear();
+  }
   // Version 9 (KIP-848) tells a member of a group that does not exist
   // GROUP_ID_NOT_FOUND rather than ILLEGAL_GENERATION.
-  const bool group_missing = v >= 9 && commit.generation_id >= 0 && !driver->core().group(commit.group_id);
+  const bool group_missing =
+      v >= 9 && !consumer_group && commit.generation_id >= 0 && !driver->core().group(commit.group_id);
   auto respond = [ctx, req, errors, group_missing]() mutable {
     protocol::OffsetCommitResponse resp;
     for (const auto& t : req->topics) {
@@ -124,6 +144,20 @@ void handle_offset_fetch(Broker& broker, RequestContext& ctx) {
     }
   }
   auto results = driver->fetch_offsets(groups);
+  // Version 9 names the member of a consumer group (KIP-848): it must be one
+  // at its current epoch.
+  if (const auto* cd = groups::consumer_driver_of(broker); cd && v >= 9) {
+    for (size_t i = 0; i < results.size() && i < req.groups.size(); ++i) {
+      const auto* g = results[i].error == ErrorCode::kNone ? cd->group(results[i].group_id) : nullptr;
+      if (!g) continue;
+      const auto& rg = req.groups[i];
+      ErrorCode e = g->validate_offset_fetch(rg.member_id.value_or(""), rg.member_epoch);
+      if (e != ErrorCode::kNone) {
+        results[i].error = e;
+        results[i].partitions.clear();
+      }
+    }
+  }
 
   // Partitions grouped by topic, topics in the order they first appear.
   auto by_topic = [](const c::OffsetFetchGroupResult& g, auto& topics_out, ErrorCode partition_error) {

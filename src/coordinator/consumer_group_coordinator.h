@@ -1,0 +1,64 @@
+// The consumer groups (KIP-848) of one broker: ConsumerGroupHeartbeat
+// validated and routed to its ConsumerGroup, member ids for version 0,
+// session deadlines, and the views ConsumerGroupDescribe, ListGroups and the
+// offset calls need. Pure like GroupCoordinator; it keeps its groups in
+// memory only (docs/groups.md, "KIP-848": what a restart keeps).
+//
+// The driver decides beforehand whether this broker coordinates the group
+// (its __consumer_offsets partition) and whether a classic group already
+// uses the id; both share one namespace.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "coordinator/consumer_group.h"
+#include "coordinator/member_id.h"
+
+namespace moldau::coordinator {
+
+// Bounds on what one heartbeat may carry.
+inline constexpr size_t kMaxSubscribedTopics = 10000;
+inline constexpr size_t kMaxRegexBytes = 1024;
+inline constexpr size_t kMaxIdBytes = 32767;
+
+class ConsumerGroupCoordinator {
+ public:
+  ConsumerGroupCoordinator(ConsumerGroupConfig config, int32_t offsets_topic_num_partitions, uint64_t member_id_seed);
+
+  const ConsumerGroupConfig& config() const { return config_; }
+
+  // INVALID_REQUEST for what Kafka rejects before looking at the group
+  // (a join without rebalance timeout, subscription or an empty owned list;
+  // an empty member id from version 1; epoch below -2; a static leave without
+  // instance id; an invalid regex), UNSUPPORTED_ASSIGNOR, then the group's
+  // answer. A join (epoch 0) creates the group; any other epoch for a group
+  // that does not exist gets UNKNOWN_MEMBER_ID so that the member rejoins.
+  ConsumerHeartbeatResponse heartbeat(ConsumerHeartbeatRequest req, const TopicPartitionCounts& topics,
+                                      int64_t now_ms);
+  // Expires members whose session (or revocation) deadline passed.
+  void tick(int64_t now_ms);
+  std::optional<int64_t> next_deadline_ms() const;
+
+  const ConsumerGroup* group(std::string_view group_id) const;
+  const std::map<std::string, std::unique_ptr<ConsumerGroup>, std::less<>>& groups() const { return groups_; }
+  // The broker no longer coordinates the partition: its groups are dropped
+  // (members learn it from NOT_COORDINATOR and find the new coordinator).
+  void unload(int32_t partition);
+  // DeleteGroups, or a classic group taking the id over: NON_EMPTY_GROUP
+  // while it has members, GROUP_ID_NOT_FOUND when there is no such consumer
+  // group, else the group is forgotten.
+  ErrorCode delete_group(std::string_view group_id);
+
+ private:
+  ConsumerGroupConfig config_;
+  int32_t num_partitions_;
+  MemberIdGenerator ids_;
+  std::map<std::string, std::unique_ptr<ConsumerGroup>, std::less<>> groups_;
+};
+
+}  // namespace moldau::coordinator

@@ -1,0 +1,157 @@
+#include "kafka/groups/consumer_group_driver.h"
+
+#include "base/log.h"
+#include "kafka/broker.h"
+#include "metadata/broker_config.h"
+
+namespace moldau::kafka::groups {
+
+namespace c = coordinator;
+
+c::ConsumerGroupConfig consumer_group_config(const metadata::BrokerConfig& config) {
+  c::ConsumerGroupConfig out;
+  out.session_timeout_ms = int32_t(config.get_long("group.consumer.session.timeout.ms"));
+  out.heartbeat_interval_ms = int32_t(config.get_long("group.consumer.heartbeat.interval.ms"));
+  out.max_size = int32_t(config.get_long("group.consumer.max.size"));
+  out.assignors.clear();
+  for (const auto& a : config.get_list("group.consumer.assignors")) {
+    if (auto name = c::assignor_name(a)) {
+      out.assignors.push_back(*name);
+    } else {
+      MOLDAU_LOG_WARN("group.consumer.assignors: unknown assignor {} ignored", a);
+    }
+  }
+  if (out.assignors.empty()) out.assignors = {"uniform", "range"};
+  return out;
+}
+
+ConsumerGroupDriver::ConsumerGroupDriver(asio::io_context& io, c::ConsumerGroupConfig config, GroupDriver& classic,
+                                         GroupDriver::Clock clock, uint64_t member_id_seed)
+    : io_(io),
+      core_(std::move(config), classic.core().config().offsets_topic_num_partitions, member_id_seed),
+      classic_(classic),
+      clock_(std::move(clock)),
+      timer_(io) {}
+
+ConsumerGroupDriver::~ConsumerGroupDriver() {
+  *alive_ = false;
+  timer_.cancel();
+}
+
+void ConsumerGroupDriver::on_metadata(const metadata::MetadataImage& image) {
+  partitions_.clear();
+  ids_.clear();
+  names_.clear();
+  for (const auto& [name, t] : image.topics()) {
+    partitions_[name] = int32_t(t->partitions.size());
+    protocol::Uuid id{t->id.most_significant(), t->id.least_significant()};
+    ids_[name] = id;
+    names_[id] = name;
+  }
+  const int32_t n = classic_.core().config().offsets_topic_num_partitions;
+  for (int32_t p = 0; p < n; ++p) {
+    if (classic_.core().partition_state(p) == c::PartitionState::kNotLeader) core_.unload(p);
+  }
+  schedule();
+}
+
+ErrorCode ConsumerGroupDriver::coordinator_status(std::string_view group_id) const {
+  switch (classic_.core().partition_state(classic_.partition_for(group_id))) {
+    case c::PartitionState::kNotLeader:
+      return ErrorCode::kNotCoordinator;
+    case c::PartitionState::kLoading:
+      return ErrorCode::kCoordinatorLoadInProgress;
+    case c::PartitionState::kActive:
+      return ErrorCode::kNone;
+  }
+  return ErrorCode::kNotCoordinator;
+}
+
+c::ConsumerHeartbeatResponse ConsumerGroupDriver::heartbeat(c::ConsumerHeartbeatRequest req) {
+  c::ConsumerHeartbeatResponse resp;
+  if (!req.group_id.empty()) {
+    if (ErrorCode e = coordinator_status(req.group_id); e != ErrorCode::kNone) {
+      resp.error = e;
+      return resp;
+    }
+    // One namespace for both kinds of groups: a classic group with members
+    // (or a rebalance under way) keeps its id. An empty one holds only
+    // offsets, which the consumer group shares.
+    if (const c::Group* classic = classic_.core().group(req.group_id);
+        classic && classic->state() != c::GroupState::kEmpty && classic->state() != c::GroupState::kDead) {
+      resp.error = ErrorCode::kGroupIdNotFound;
+      resp.error_message = "Group " + req.group_id + " is not a consumer group.";
+      return resp;
+    }
+  }
+  resp = core_.heartbeat(std::move(req), partitions_, clock_());
+  schedule();
+  return resp;
+}
+
+std::optional<std::string> ConsumerGroupDriver::topic_name(const protocol::Uuid& id) const {
+  auto it = names_.find(id);
+  if (it == names_.end()) return std::nullopt;
+  return it->second;
+}
+
+protocol::Uuid ConsumerGroupDriver::topic_id(std::string_view name) const {
+  auto it = ids_.find(name);
+  return it == ids_.end() ? protocol::Uuid::zero() : it->second;
+}
+
+void ConsumerGroupDriver::tick() {
+  if (shut_down_) return;
+  core_.tick(clock_());
+  schedule();
+}
+
+void ConsumerGroupDriver::schedule() {
+  if (shut_down_) return;
+  auto next = core_.next_deadline_ms();
+  if (!next) {
+    if (armed_at_) {
+      armed_at_.reset();
+      timer_.cancel();
+    }
+    return;
+  }
+  if (armed_at_ && *armed_at_ <= *next) return;
+  armed_at_ = *next;
+  const int64_t delay = std::max<int64_t>(0, *next - clock_());
+  timer_.expires_after(std::chrono::milliseconds(delay));
+  auto alive = alive_;
+  timer_.async_wait([this, alive](const asio::error_code& ec) {
+    if (ec || !*alive) return;
+    armed_at_.reset();
+    tick();
+  });
+}
+
+void ConsumerGroupDriver::shutdown() {
+  shut_down_ = true;
+  armed_at_.reset();
+  timer_.cancel();
+}
+
+namespace {
+std::unordered_map<const Broker*, ConsumerGroupDriver*>& registry() {
+  static std::unordered_map<const Broker*, ConsumerGroupDriver*> r;
+  return r;
+}
+}  // namespace
+
+ConsumerGroupDriver* consumer_driver_of(const Broker& broker) {
+  auto it = registry().find(&broker);
+  return it == registry().end() ? nullptr : it->second;
+}
+
+void attach_consumer(const Broker& broker, ConsumerGroupDriver* driver) {
+  if (driver) {
+    registry()[&broker] = driver;
+  } else {
+    registry().erase(&broker);
+  }
+}
+
+}  // namespace moldau::kafka::groups

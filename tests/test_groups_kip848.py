@@ -1,0 +1,354 @@
+"""The consumer rebalance protocol (KIP-848, `group.protocol=consumer`) with real
+clients: ConsumerGroupHeartbeat with the broker's assignor, ConsumerGroupDescribe.
+
+* three confluent-kafka members (librdkafka >= 2.12) share a 6-partition topic: every
+  record is read once while the group is stable; one member is SIGKILLed and the others
+  take its partitions once its session (10 s here) expires, and read everything
+  produced afterwards; kafka-consumer-groups.sh describes the group (members, offsets);
+* the Java client (kafka-clients 4.x, tests/java's ConsumerProtocolMember) in one group
+  with two confluent-kafka members;
+* a classic group's id cannot be used with the consumer protocol while it has members
+  (GROUP_ID_NOT_FOUND; Kafka with `group.consumer.migration.policy=disabled`).
+
+Run as a script (`python test_groups_kip848.py member ...`) this file is one confluent-kafka
+group member: it prints ASSIGN/REVOKE/R(ecord)/COMMITFAIL lines and stops on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.groups]
+
+HERE = Path(__file__).resolve()
+PARTITIONS = 6
+SESSION_MS = 10000
+# Kafka's lower bounds (45 s sessions, 5 s heartbeats) made small enough for a test;
+# Moldau accepts the same keys.
+BROKER_CONFIG = {
+    "group.consumer.session.timeout.ms": SESSION_MS,
+    "group.consumer.min.session.timeout.ms": 6000,
+    "group.consumer.heartbeat.interval.ms": 1000,
+    "group.consumer.min.heartbeat.interval.ms": 1000,
+    "group.consumer.migration.policy": "disabled",
+}
+T = 30
+
+
+# ----------------------------------------------------------------------------- the member
+
+def member_main(bootstrap, topic, group, client_id):
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def say(line):
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    c = Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "group.protocol": "consumer",
+        "client.id": client_id,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "socket.timeout.ms": 10000,
+    })
+
+    # The consumer protocol is incremental: callbacks name what is added or taken away.
+    c.subscribe([topic],
+                on_assign=lambda _c, ps: say("ASSIGN " + ",".join(str(p.partition) for p in ps)),
+                on_revoke=lambda _c, ps: say("REVOKE " + ",".join(str(p.partition) for p in ps)))
+    try:
+        while not stop.is_set():
+            msgs = c.consume(500, 0.2)
+            nxt = {}
+            lines = []
+            for m in msgs:
+                if m.error():
+                    say(f"ERROR {m.error()}")
+                    continue
+                lines.append(f"R {m.partition()} {m.offset()} {m.value().decode()}")
+                nxt[m.partition()] = m.offset() + 1
+            if not nxt:
+                continue
+            try:
+                done = c.commit(offsets=[TopicPartition(topic, p, o) for p, o in nxt.items()], asynchronous=False)
+                for tp in done or []:
+                    if tp.error:
+                        say(f"COMMITFAIL {tp.partition} {tp.error}")
+            except KafkaException as e:
+                say(f"COMMITFAIL {e}")
+            for line in lines:
+                say(line)
+    finally:
+        c.close()
+        say("CLOSED")
+
+
+# ----------------------------------------------------------------------------- the test side
+
+class Member:
+    """One member process (confluent-kafka script or the Java class) and what it printed."""
+
+    def __init__(self, name, cmd):
+        self.name = name
+        self.lines = []
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, text=True)
+        self.stderr = []
+        self.threads = [threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True),
+                        threading.Thread(target=self._read, args=(self.proc.stderr, self.stderr), daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def _read(self, stream, into):
+        for line in stream:
+            with self.lock:
+                into.append(line.rstrip("\n"))
+                if into is self.stderr and len(into) > 200:
+                    del into[:-100]
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.lines)
+
+    def assignment(self):
+        """The partitions the member holds now (incremental callbacks)."""
+        current = set()
+        for line in self.snapshot():
+            if line.startswith("ASSIGN "):
+                current |= {int(p) for p in line[7:].split(",") if p}
+            elif line.startswith("REVOKE "):
+                current -= {int(p) for p in line[7:].split(",") if p}
+        return current
+
+    def records(self):
+        out = []
+        for line in self.snapshot():
+            if line.startswith("R "):
+                _, p, o, v = line.split(" ", 3)
+                out.append((int(p), int(o), v))
+        return out
+
+    def alive(self):
+        assert self.proc.poll() is None, self.describe()
+        return True
+
+    def stop(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        for t in self.threads:
+            t.join(5)
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def describe(self):
+        with self.lock:
+            return f"{self.name} (exit {self.proc.poll()}): {self.lines[-10:]} {self.stderr[-10:]}"
+
+
+def confluent_member(bootstrap, topic, group, name):
+    return Member(name, [sys.executable, HERE, "member", bootstrap, topic, group, name])
+
+
+def java_member(bootstrap, topic, group, name):
+    from harness.util import TESTS_DIR
+    jar = TESTS_DIR / "java" / "target" / "client-check.jar"
+    assert jar.is_file(), f"{jar} missing: run scripts/install-test-clients.sh"
+    return Member(name, ["java", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                         "-cp", f"{jar}:{TESTS_DIR / 'java' / 'target' / 'lib'}/*",
+                         "dev.moldau.tests.ConsumerProtocolMember", bootstrap, group, topic, name])
+
+
+def stable_split(members, partitions=PARTITIONS):
+    """{name: partitions} once the members hold every partition exactly once."""
+    for m in members:
+        m.alive()
+    a = {m.name: m.assignment() for m in members}
+    held = sorted(p for ps in a.values() for p in ps)
+    return a if held == list(range(partitions)) else None
+
+
+@pytest.fixture
+def kip848_broker(broker_factory):
+    return broker_factory.new("kip848", BROKER_CONFIG)
+
+
+def new_topic(bootstrap, partitions=PARTITIONS):
+    from conftest import create_topic
+    from harness.clients import confluent_admin
+    from harness.util import unique_topic
+    name = unique_topic("kip848")
+    create_topic(confluent_admin(bootstrap), name, partitions=partitions)
+    return name
+
+
+def read_exactly_once(members, sent, split, timeout=90):
+    from harness.util import wait_until
+    want = {v for _, v in sent}
+    start = {m.name: len(m.records()) for m in members}
+
+    def got():
+        return {v for m in members for _, _, v in m.records()[start[m.name]:]}
+    wait_until(lambda: got() >= want, timeout, interval=0.2, what=f"{len(want)} records read by the members")
+    time.sleep(1)  # anything read twice shows up now
+    values = [v for m in members for _, _, v in m.records()[start[m.name]:]]
+    assert len(values) == len(set(values)) == len(want), \
+        f"{len(values)} read, {len(set(values))} distinct, {len(want)} sent"
+    for m in members:
+        read_from = {p for p, _, _ in m.records()[start[m.name]:]}
+        assert read_from <= split[m.name], (m.name, read_from, split)
+
+
+def consumer_groups_tool(bootstrap, *args):
+    from harness.util import kafka_tool
+    return kafka_tool("kafka-consumer-groups", "--bootstrap-server", bootstrap, *args, timeout=90)
+
+
+@pytest.mark.timeout(300)
+def test_three_confluent_members_share_and_take_over(kip848_broker):
+    from confluent_kafka.admin import AdminClient
+
+    from harness.clients import confluent_produce, make_records
+    from harness.util import wait_until
+    bs = kip848_broker.bootstrap
+    topic = new_topic(bs)
+    group = f"kip848-{uuid.uuid4().hex[:8]}"
+    members = [confluent_member(bs, topic, group, f"m{i}") for i in range(3)]
+    try:
+        def balanced():
+            a = stable_split(members)
+            return a if a and sorted(len(p) for p in a.values()) == [2, 2, 2] else None
+        split = wait_until(balanced, 90, interval=0.3, what="three members with two partitions each")
+
+        # The broker's view: ConsumerGroupDescribe through the admin client.
+        admin = AdminClient({"bootstrap.servers": bs})
+
+        def described():
+            d = admin.describe_consumer_groups([group], request_timeout=T)[group].result(T)
+            return d if str(d.state).endswith("STABLE") and len(d.members) == 3 else None
+        d = wait_until(described, 60, interval=0.5, what="a Stable consumer group of three")
+        assert str(d.type).endswith("CONSUMER"), d.type
+        by_client = {m.client_id: {tp.partition for tp in m.assignment.topic_partitions} for m in d.members}
+        assert by_client == split, (by_client, split)
+
+        sent = make_records("kip848", 1200, keys=120)
+        confluent_produce(bs, topic, sent)
+        read_exactly_once(members, sent, split)
+
+        # kafka-consumer-groups.sh: one row per partition with the committed offsets.
+        r = consumer_groups_tool(bs, "--describe", "--group", group).check("kafka-consumer-groups --describe")
+        rows = [line.split() for line in r.stdout.splitlines() if topic in line.split()]
+        assert len(rows) == PARTITIONS, r.stdout
+        # GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
+        assert all(row[3].isdigit() and row[4].isdigit() for row in rows), \
+            f"{r.stdout}\n" + "\n".join(m.describe() for m in members)
+        assert sum(int(row[3]) for row in rows) == len(sent), r.stdout
+        assert sum(int(row[4]) for row in rows) == len(sent), r.stdout
+        assert {row[-1] for row in rows} == {"m0", "m1", "m2"}, r.stdout
+        r = consumer_groups_tool(bs, "--describe", "--group", group, "--state").check("--describe --state")
+        assert "Stable" in r.stdout and "uniform" in r.stdout, r.stdout
+
+        # SIGKILL: no leave heartbeat, the session has to expire.
+        victim, survivors = members[2], members[:2]
+        lost = split[victim.name]
+        victim.kill()
+        killed_at = time.monotonic()
+        after = wait_until(lambda: stable_split(survivors), 90, interval=0.3,
+                           what=f"the survivors to take over partitions {sorted(lost)}")
+        took = time.monotonic() - killed_at
+        assert took > SESSION_MS / 1000 / 2, f"taken over {took:.1f}s after the kill, before the session expired"
+        assert sorted(len(p) for p in after.values()) == [3, 3], after
+        more = make_records("kip848-after", 600, keys=120)
+        confluent_produce(bs, topic, more)
+        read_exactly_once(survivors, more, after)
+    finally:
+        for m in members:
+            m.stop()
+
+
+@pytest.mark.timeout(300)
+def test_java_and_confluent_members_in_one_group(kip848_broker):
+    from harness.clients import confluent_produce, make_records
+    from harness.util import wait_until
+    bs = kip848_broker.bootstrap
+    topic = new_topic(bs)
+    group = f"kip848-java-{uuid.uuid4().hex[:8]}"
+    members = [java_member(bs, topic, group, "java"),
+               confluent_member(bs, topic, group, "c1"), confluent_member(bs, topic, group, "c2")]
+    try:
+        def balanced():
+            a = stable_split(members)
+            return a if a and sorted(len(p) for p in a.values()) == [2, 2, 2] else None
+        split = wait_until(balanced, 120, interval=0.3, what="the Java and two confluent members, two each")
+        sent = make_records("kip848-java", 900, keys=90)
+        confluent_produce(bs, topic, sent)
+        read_exactly_once(members, sent, split)
+
+        r = consumer_groups_tool(bs, "--describe", "--group", group, "--members").check("--describe --members")
+        rows = [line.split() for line in r.stdout.splitlines() if line.startswith(group)]
+        # GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS
+        assert sorted((row[3], int(row[4])) for row in rows) == [("c1", 2), ("c2", 2), ("java", 2)], r.stdout
+    finally:
+        for m in members:
+            m.stop()
+    # The Java member's orderly close leaves the group (epoch -1); so do the others.
+    r = consumer_groups_tool(bs, "--describe", "--group", group, "--state")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.timeout(200)
+def test_classic_group_id_is_not_a_consumer_group(kip848_broker):
+    """A classic group with members keeps its id: a consumer-protocol member is
+    refused (GROUP_ID_NOT_FOUND, fatal for librdkafka)."""
+    from confluent_kafka import Consumer, KafkaError
+
+    from harness.util import wait_until
+    bs = kip848_broker.bootstrap
+    topic = new_topic(bs, partitions=1)
+    group = f"kip848-classic-{uuid.uuid4().hex[:8]}"
+    classic = Consumer({"bootstrap.servers": bs, "group.id": group, "session.timeout.ms": 6000,
+                        "auto.offset.reset": "earliest"})
+    classic.subscribe([topic])
+    try:
+        wait_until(lambda: classic.poll(0.2) is None and classic.assignment(), 60, what="the classic member's assignment")
+        errors = []
+        c = Consumer({"bootstrap.servers": bs, "group.id": group, "group.protocol": "consumer",
+                      "error_cb": errors.append})
+        c.subscribe([topic])
+        try:
+            def refused():
+                m = c.poll(0.2)
+                if m is not None and m.error():
+                    errors.append(m.error())
+                return any(e.code() == KafkaError.GROUP_ID_NOT_FOUND for e in errors)
+            wait_until(refused, 60, interval=0.1, what="GROUP_ID_NOT_FOUND for the consumer-protocol member")
+            assert not c.assignment()
+        finally:
+            c.close()
+    finally:
+        classic.close()
+
+
+if __name__ == "__main__" and len(sys.argv) >= 2 and sys.argv[1] == "member":
+    member_main(*sys.argv[2:6])
