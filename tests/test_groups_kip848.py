@@ -320,7 +320,8 @@ def test_java_and_confluent_members_in_one_group(kip848_broker):
 @pytest.mark.timeout(200)
 def test_classic_group_id_is_not_a_consumer_group(kip848_broker):
     """A classic group with members keeps its id: a consumer-protocol member is
-    refused (GROUP_ID_NOT_FOUND, fatal for librdkafka)."""
+    refused (GROUP_ID_NOT_FOUND, fatal for librdkafka) and the classic member keeps
+    its partition."""
     from confluent_kafka import Consumer, KafkaError
 
     from harness.util import wait_until
@@ -341,11 +342,19 @@ def test_classic_group_id_is_not_a_consumer_group(kip848_broker):
                 m = c.poll(0.2)
                 if m is not None and m.error():
                     errors.append(m.error())
-                return any(e.code() == KafkaError.GROUP_ID_NOT_FOUND for e in errors)
-            wait_until(refused, 60, interval=0.1, what="GROUP_ID_NOT_FOUND for the consumer-protocol member")
+                # librdkafka makes it fatal: _FATAL naming the broker's error.
+                return any(e.code() == KafkaError.GROUP_ID_NOT_FOUND or
+                           (e.code() == KafkaError._FATAL and "group id does not exist" in e.str())
+                           for e in errors)
+            try:
+                wait_until(refused, 60, interval=0.1, what="GROUP_ID_NOT_FOUND for the consumer-protocol member")
+            except AssertionError as e:
+                raise AssertionError(f"{e}; errors: {errors}") from None
             assert not c.assignment()
         finally:
             c.close()
+        classic.poll(0.5)
+        assert [tp.partition for tp in classic.assignment()] == [0]
     finally:
         classic.close()
 
