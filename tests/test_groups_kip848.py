@@ -358,6 +358,119 @@ def test_classic_group_id_is_not_a_consumer_group(kip848_broker):
     finally:
         classic.close()
 
+# ----------------------------------------------------------------------------- on the wire
+
+HEARTBEAT, DESCRIBE, FIND_COORDINATOR = 68, 69, 10
+UNKNOWN_MEMBER_ID, INVALID_REQUEST, GROUP_ID_NOT_FOUND = 25, 42, 69
+FENCED_MEMBER_EPOCH, UNSUPPORTED_ASSIGNOR = 110, 112
+
+
+def heartbeat_v1(conn, group, member_id, epoch, topics=None, rebalance_timeout_ms=-1, owned=None,
+                 assignor=None):
+    from harness import wire
+    w = (wire.Writer().compact_string(group).compact_string(member_id).int32(epoch)
+         .compact_string(None).compact_string(None).int32(rebalance_timeout_ms)
+         .compact_array(topics, lambda w, t: w.compact_string(t)).compact_string(None)
+         .compact_string(assignor)
+         .compact_array(owned, lambda w, tp: w.raw(tp[0]).compact_array(tp[1], lambda w, p: w.int32(p))
+                        .tagged_fields())
+         .tagged_fields())
+    r = conn.call(HEARTBEAT, 1, w.getvalue(), header_version=2, response_header_version=1)
+    out = {"throttle": r.int32(), "error": r.int16(), "message": r.compact_string(),
+           "member_id": r.compact_string(), "epoch": r.int32(), "interval": r.int32(), "assignment": None}
+    if r.int8() >= 0:
+        def tps(r):
+            t = (r.take(16), r.compact_array(lambda r: r.int32()))
+            r.tagged_fields()
+            return t
+        out["assignment"] = r.compact_array(tps)
+        r.tagged_fields()
+    r.tagged_fields()
+    return out
+
+
+def describe_v0(conn, groups):
+    from harness import wire
+    w = wire.Writer().compact_array(groups, lambda w, g: w.compact_string(g)).boolean(False).tagged_fields()
+    r = conn.call(DESCRIBE, 0, w.getvalue(), header_version=2, response_header_version=1)
+    r.int32()
+
+    def assignment(r):
+        def tp(r):
+            t = {"id": r.take(16), "name": r.compact_string(), "partitions": r.compact_array(lambda r: r.int32())}
+            r.tagged_fields()
+            return t
+        a = r.compact_array(tp) or []
+        r.tagged_fields()
+        return a
+
+    def member(r):
+        m = {"member_id": r.compact_string(), "instance_id": r.compact_string(), "rack_id": r.compact_string(),
+             "epoch": r.int32(), "client_id": r.compact_string(), "client_host": r.compact_string(),
+             "topics": r.compact_array(lambda r: r.compact_string()), "regex": r.compact_string(),
+             "assignment": assignment(r), "target": assignment(r)}
+        r.tagged_fields()
+        return m
+
+    def group(r):
+        g = {"error": r.int16(), "message": r.compact_string(), "group_id": r.compact_string(),
+             "state": r.compact_string(), "epoch": r.int32(), "assignment_epoch": r.int32(),
+             "assignor": r.compact_string(), "members": r.compact_array(member) or [], "ops": r.int32()}
+        r.tagged_fields()
+        return g
+    out = r.compact_array(group)
+    r.tagged_fields()
+    return out
+
+
+def test_heartbeat_and_describe_on_the_wire(kip848_broker):
+    """Epochs, the assignment, fencing and the request checks, as Kafka answers them."""
+    from harness import wire
+    from harness.util import wait_until
+    b = kip848_broker
+    topic = new_topic(b.bootstrap, partitions=3)
+    group = f"kip848-wire-{uuid.uuid4().hex[:8]}"
+    member = uuid.uuid4().hex[:22]
+    with wire.Connection(b.host, b.port) as conn:
+        def coordinator():
+            r = conn.call(FIND_COORDINATOR, 0, wire.Writer().string(group).getvalue())
+            return r.int16() == 0
+        wait_until(coordinator, 30, interval=0.2, what="the group coordinator")
+
+        def join():
+            j = heartbeat_v1(conn, group, member, 0, topics=[topic], rebalance_timeout_ms=30000, owned=[])
+            return j if j["error"] == 0 else None
+        j = wait_until(join, 30, interval=0.2, what="the first heartbeat")
+        # Epoch 1 on Moldau; Kafka may count a metadata refresh as well.
+        epoch = j["epoch"]
+        assert (j["member_id"], j["interval"]) == (member, 1000) and epoch >= 1, j
+        assert sorted(p for _, ps in j["assignment"] for p in ps) == [0, 1, 2], j
+        topic_id = j["assignment"][0][0]
+
+        # Nothing changed: no assignment in the answer.
+        h = heartbeat_v1(conn, group, member, epoch, owned=[(topic_id, [0, 1, 2])])
+        assert (h["error"], h["epoch"], h["assignment"]) == (0, epoch, None), h
+        assert heartbeat_v1(conn, group, member, epoch + 5)["error"] == FENCED_MEMBER_EPOCH
+        assert heartbeat_v1(conn, group, "nobody-" + member[:8], epoch)["error"] == UNKNOWN_MEMBER_ID
+        assert heartbeat_v1(conn, group, "other", 0, topics=[topic], owned=[])["error"] == INVALID_REQUEST
+        assert heartbeat_v1(conn, group, "other", 0, topics=[topic], rebalance_timeout_ms=30000, owned=[],
+                            assignor="no-such-assignor")["error"] == UNSUPPORTED_ASSIGNOR
+
+        unknown = f"kip848-none-{uuid.uuid4().hex[:8]}"
+        d = {g["group_id"]: g for g in describe_v0(conn, [group, unknown])}
+        assert d[unknown]["error"] == GROUP_ID_NOT_FOUND, d[unknown]
+        g = d[group]
+        assert (g["error"], g["state"], g["epoch"], g["assignment_epoch"], g["assignor"]) == \
+            (0, "Stable", epoch, epoch, "uniform"), g
+        [m] = g["members"]
+        assert (m["member_id"], m["epoch"], m["topics"]) == (member, epoch, [topic]), m
+        assert [(a["name"], sorted(a["partitions"])) for a in m["assignment"]] == [(topic, [0, 1, 2])], m
+
+        left = heartbeat_v1(conn, group, member, -1)
+        assert (left["error"], left["epoch"]) == (0, -1), left
+        g = describe_v0(conn, [group])[0]
+        assert (g["error"], g["state"], g["members"]) == (0, "Empty", []), g
+
 
 if __name__ == "__main__" and len(sys.argv) >= 2 and sys.argv[1] == "member":
     member_main(*sys.argv[2:6])
