@@ -285,8 +285,13 @@ def produce_idempotent(bootstrap, topic, n, **config):
     assert not errors, f"{len(errors)} delivery errors, first: {errors[0]}"
 
 
-def check_exactly_once(bootstrap, topic, n):
-    got = confluent_consume(bootstrap, topic, [0], n + 1, timeout=60, **{"fetch.wait.max.ms": 100})
+def check_exactly_once(broker, topic, n):
+    # The log holds exactly n records (no duplicate was appended) ...
+    with connect(broker) as c:
+        hw = wire.fetch(c, topic, 0, 0, max_bytes=1, partition_max_bytes=1).high_watermark
+    assert hw == n, f"the log holds {hw} records, {n} were produced"
+    # ... and they are the n values, each once, in order.
+    got = confluent_consume(broker.bootstrap, topic, [0], n, timeout=90, **{"fetch.wait.max.ms": 100})
     values = [int(r.value) for r in got]
     dups = len(values) - len(set(values))
     assert dups == 0, f"{dups} duplicates"
@@ -301,17 +306,19 @@ def create(broker, topic):
     create_topic(confluent_admin(broker.bootstrap), topic, 1, broker=broker)
 
 
+@pytest.mark.timeout(300)
 def test_confluent_idempotent_producer_retries_leave_no_duplicates(proxied_broker):
     b, proxy = proxied_broker
     topic = "idem-confluent"
     create(b, topic)
     produce_idempotent(f"{HOST}:{proxy.port}", topic, 20_000)
     assert proxy.drops > 0, "the proxy dropped no produce response: nothing was retried"
-    check_exactly_once(b.bootstrap, topic, 20_000)
+    check_exactly_once(b, topic, 20_000)
 
 
 @pytest.mark.acceptance
 @pytest.mark.slow
+@pytest.mark.timeout(400)
 def test_acceptance_100k_idempotent_records_exactly_once(proxied_broker):
     b, proxy = proxied_broker
     topic = "idem-acceptance"
@@ -319,7 +326,7 @@ def test_acceptance_100k_idempotent_records_exactly_once(proxied_broker):
     proxy.every = 25
     produce_idempotent(f"{HOST}:{proxy.port}", topic, 100_000)
     assert proxy.drops > 0, "no response was dropped"
-    check_exactly_once(b.bootstrap, topic, 100_000)
+    check_exactly_once(b, topic, 100_000)
 
 
 # --------------------------------------------------------------------------- restarts
