@@ -42,6 +42,9 @@ constexpr int16_t kLastOffsetVersionWithNames = 9;
 // is being created, COORDINATOR_LOAD_IN_PROGRESS while it loads.
 constexpr int kCoordinatorAttempts = 30;
 constexpr auto kCoordinatorBackoff = std::chrono::milliseconds(300);
+// A request that the coordinator answers NOT_COORDINATOR (it moved) is sent
+// again to the one FindCoordinator names then, this many times at most.
+constexpr int kRequestAttempts = 3;
 
 std::string said(const std::optional<std::string>& m) { return m.value_or(""); }
 
@@ -146,7 +149,7 @@ auto with_coordinator(Client& client, const std::string& group, Fn fn) -> declty
     auto conn = coordinator_for(client, group);
     if (!conn) return conn.error();
     auto result = fn(*conn);
-    if (result || !coordinator_retriable(result.error().code) || attempt >= kCoordinatorAttempts)
+    if (result || !coordinator_retriable(result.error().code) || attempt >= kRequestAttempts)
       return result;
     std::this_thread::sleep_for(kCoordinatorBackoff);
   }
