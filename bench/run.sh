@@ -242,11 +242,27 @@ stop_sampler() {  # sets PEAK_RSS
   PEAK_RSS=$(awk 'NF && $1+0>m{m=$1+0} END{printf "%.1f", m}' "$1")
 }
 
+# Waits (at most BENCH_SETTLE_SECS, 60) until the broker uses under 20% of a core over
+# a second, so a run does not measure the previous run's aftermath (Kafka kept 1.1-1.4
+# cores busy for seconds after a max-rate run, which put its e2e p50 at ~1 s).
+settle() {
+  local b=$1 t0 c0 c1 waited=0
+  t0=$(now_ms)
+  while [ "$waited" -lt "${BENCH_SETTLE_SECS:-60}" ]; do
+    c0=$(cpu_secs "$BROKER_PID"); sleep 1; c1=$(cpu_secs "$BROKER_PID")
+    awk -v a="$c0" -v b="$c1" 'BEGIN{exit !((b-a) < 0.2)}' && break
+    waited=$((waited + 1))
+  done
+  [ "$waited" -gt 0 ] && log "$b: waited $(( ($(now_ms) - t0) / 1000 )) s for the broker to settle"
+  return 0
+}
+
 # run_load <broker> <name> <loadgen args...>: runs loadgen, records throughput, CPU s/GB,
 # latency and peak RSS under "<name>.*".
 run_load() {
   local b=$1 name=$2; shift 2
   local c0 c1 json peak
+  settle "$b"
   c0=$(cpu_secs "$BROKER_PID")
   start_sampler "$out/$b.$name.rss"
   log "$b: $name: loadgen $*"
