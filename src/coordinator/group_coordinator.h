@@ -76,6 +76,8 @@ struct OffsetCommitResult {
 struct OffsetFetchGroup {
   std::string group_id;
   std::optional<std::vector<TopicPartition>> partitions;  // nullopt: all committed
+  // Partitions with pending transactional offsets answer UNSTABLE_OFFSET_COMMIT.
+  bool require_stable = false;
 };
 
 struct FetchedOffset {

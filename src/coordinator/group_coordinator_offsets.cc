@@ -94,6 +94,14 @@ std::vector<OffsetFetchGroupResult> GroupCoordinator::fetch_offsets(
       } else if (offsets) {
         for (const auto& [tp, o] : *offsets) r.partitions.push_back(fetched(tp, o));
       }
+      if (want.require_stable && !pending_txn_.empty()) {
+        // A transaction's offsets wait for their marker: the consumer must
+        // not start from the older offset meanwhile.
+        for (auto& f : r.partitions) {
+          if (!has_pending_txn_offset(want.group_id, f.tp)) continue;
+          f = FetchedOffset{f.tp, -1, -1, "", ErrorCode::kUnstableOffsetCommit};
+        }
+      }
     }
     out.push_back(std::move(r));
   }

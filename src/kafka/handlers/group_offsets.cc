@@ -125,6 +125,7 @@ void handle_offset_fetch(Broker& broker, RequestContext& ctx) {
   if (v <= 7) {
     auto& g = groups.emplace_back();
     g.group_id = req.group_id;
+    g.require_stable = v >= 7 && req.require_stable;
     if (req.topics) {
       g.partitions.emplace();
       for (const auto& t : *req.topics) {
@@ -135,6 +136,7 @@ void handle_offset_fetch(Broker& broker, RequestContext& ctx) {
     for (const auto& rg : req.groups) {
       auto& g = groups.emplace_back();
       g.group_id = rg.group_id;
+      g.require_stable = req.require_stable;
       if (rg.topics) {
         g.partitions.emplace();
         for (const auto& t : *rg.topics) {
