@@ -238,3 +238,27 @@ def test_moldau_txn_list_and_describe(pytestconfig, broker, admin):
         assert bad.returncode == 2 and "unknown transaction state" in bad.stderr
     finally:
         p.abort_transaction(30)
+
+
+def test_hung_transaction_is_aborted_by_its_timeout(broker, admin):
+    """A producer that stops in the middle of a transaction holds back read_committed
+    consumers (the last stable offset) only until transaction.timeout.ms: the
+    coordinator aborts it, bumping the epoch, and the producer is fenced."""
+    from confluent_kafka import KafkaException, Producer
+    topic = create_topic(admin, uid("txn-timeout"), 1, broker=broker)
+    p = txn_producer(broker.bootstrap, uid("txn-timeout"), **{"transaction.timeout.ms": 2000,
+                                                              "message.timeout.ms": 2000,
+                                                              "socket.timeout.ms": 2000})
+    p.begin_transaction()
+    for i in range(10):
+        p.produce(topic, value=f"hung-{i}".encode(), partition=0)
+    p.flush(30)
+    plain = Producer({"bootstrap.servers": broker.bootstrap})
+    plain.produce(topic, value=b"after", partition=0)
+    plain.flush(30)
+    # Kafka looks for timed-out transactions every 10 s; allow for that.
+    got = confluent_consume(broker.bootstrap, topic, [0], 1, timeout=60,
+                            **{"isolation.level": "read_committed"})
+    assert [r.value for r in got] == ["after"]
+    with pytest.raises(KafkaException):
+        p.commit_transaction(15)
