@@ -8,7 +8,9 @@ clients: ConsumerGroupHeartbeat with the broker's assignor, ConsumerGroupDescrib
 * the Java client (kafka-clients 4.x, tests/java's ConsumerProtocolMember) in one group
   with two confluent-kafka members;
 * a classic group's id cannot be used with the consumer protocol while it has members
-  (GROUP_ID_NOT_FOUND; Kafka with `group.consumer.migration.policy=disabled`).
+  (GROUP_ID_NOT_FOUND; Kafka with `group.consumer.migration.policy=disabled`);
+* members rejoin after a broker restart and resume from their committed offsets;
+* ConsumerGroupHeartbeat and ConsumerGroupDescribe on the wire (epochs, fencing, errors).
 
 Run as a script (`python test_groups_kip848.py member ...`) this file is one confluent-kafka
 group member: it prints ASSIGN/REVOKE/R(ecord)/COMMITFAIL lines and stops on SIGTERM.
@@ -210,7 +212,10 @@ def read_exactly_once(members, sent, split, timeout=90):
 
     def got():
         return {v for m in members for _, _, v in m.records()[start[m.name]:]}
-    wait_until(lambda: got() >= want, timeout, interval=0.2, what=f"{len(want)} records read by the members")
+    try:
+        wait_until(lambda: got() >= want, timeout, interval=0.2, what=f"{len(want)} records read by the members")
+    except AssertionError as e:
+        raise AssertionError(f"{e}: {len(got() & want)} read; " + "; ".join(m.describe() for m in members)) from None
     time.sleep(1)  # anything read twice shows up now
     values = [v for m in members for _, _, v in m.records()[start[m.name]:]]
     assert len(values) == len(set(values)) == len(want), \
@@ -251,6 +256,11 @@ def test_three_confluent_members_share_and_take_over(kip848_broker):
         assert str(d.type).endswith("CONSUMER"), d.type
         by_client = {m.client_id: {tp.partition for tp in m.assignment.topic_partitions} for m in d.members}
         assert by_client == split, (by_client, split)
+        # ListGroups (v5): the group is listed with its type and state.
+        listed = {g.group_id: g for g in admin.list_consumer_groups(request_timeout=T).result(T).valid}
+        assert group in listed, listed
+        assert str(listed[group].type).endswith("CONSUMER") and str(listed[group].state).endswith("STABLE"), \
+            listed[group]
 
         sent = make_records("kip848", 1200, keys=120)
         confluent_produce(bs, topic, sent)
