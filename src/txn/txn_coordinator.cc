@@ -68,9 +68,10 @@ Status TxnCoordinator::replay(int32_t p, ByteSpan key, std::optional<ByteSpan> v
 }
 
 Effects TxnCoordinator::complete_loading(int32_t p, int64_t now_ms) {
-  (void)now_ms;
   assert(partitions_[size_t(p)] == PartitionState::kLoading);
   partitions_[size_t(p)] = PartitionState::kActive;
+  // Loaded ids must expire even if no transaction ever runs again.
+  if (!next_expiration_check_ms_) next_expiration_check_ms_ = now_ms + config_.expiration_check_interval_ms;
   Effects fx;
   for (auto& [id, m] : txns_) {
     if (m.coordinator_partition != p) continue;

@@ -271,7 +271,8 @@ TEST_F(TxnCoordinatorTest, IdleIdsExpire) {
   auto a = init("t1", kT0);
   auto b = init("t2", kT0 + 50000);
   add("t2", b.producer_id, b.producer_epoch, {{"x", 0}}, kT0 + 50000);
-  c_.tick(kT0);  // arms the expiration check
+  // Loading armed the expiration check (every 10 s here).
+  EXPECT_LE(c_.next_deadline_ms().value(), kT0 + 10000);
   auto fx = c_.tick(kT0 + 100000 + 10000);
   // t1 idle for 110 s > 100 s: a tombstone; t2 is Ongoing (its timeout aborts it instead).
   bool tomb = false;
