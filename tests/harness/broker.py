@@ -301,7 +301,11 @@ class KafkaBroker(Broker):
         }
         props.update(self.overrides)
         self.write_properties(props)
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        # A cluster id starting with '-' would be read as an option by
+        # kafka-storage's argument parser (about 1 run in 64): draw again.
+        cluster_id = "-"
+        while cluster_id.startswith("-"):
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         with open(self.log_path, "ab") as log:
             log.write(b"===== kafka-storage format\n")
             log.flush()
