@@ -111,7 +111,12 @@ ConsumerHeartbeatResponse ConsumerGroup::heartbeat(const ConsumerHeartbeatReques
   resp.heartbeat_interval_ms = config.heartbeat_interval_ms;
   const bool full = req.member_epoch == 0 ||
                     (req.rebalance_timeout_ms != -1 && req.subscribed_topic_names && req.owned);
-  if (full || m->assigned != before) resp.assignment = m->assigned;
+  // Kafka sends the assignment on a full request or when it changed. A
+  // member still at its previous epoch missed the answer that moved it on;
+  // it gets the assignment again rather than waiting for its own full
+  // request.
+  const bool behind = req.member_epoch != m->member_epoch;
+  if (full || behind || m->assigned != before) resp.assignment = m->assigned;
   return resp;
 }
 

@@ -177,7 +177,12 @@ TEST_F(Sim, PreviousEpochIsAcceptedWhenTheAnswerWasLost) {
   // ... a client that did not see the epoch-3 answer retries with epoch 2
   // and what it owns now, which is a subset of its assignment.
   lost.owned = a.owned;
-  EXPECT_EQ(beat(lost).error, ErrorCode::kNone);
+  auto r = beat(lost);
+  EXPECT_EQ(r.error, ErrorCode::kNone);
+  // ... and is sent its assignment and epoch again.
+  EXPECT_EQ(r.member_epoch, 3);
+  ASSERT_TRUE(r.assignment);
+  EXPECT_EQ(*r.assignment, a.owned);
   // With a partition it no longer owns, it is fenced.
   Client stale = a;
   stale.epoch = 2;
