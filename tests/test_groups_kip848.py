@@ -10,6 +10,7 @@ clients: ConsumerGroupHeartbeat with the broker's assignor, ConsumerGroupDescrib
 * a classic group's id cannot be used with the consumer protocol while it has members
   (GROUP_ID_NOT_FOUND; Kafka with `group.consumer.migration.policy=disabled`);
 * members rejoin after a broker restart and resume from their committed offsets;
+* a regex subscription resolved by the broker;
 * ConsumerGroupHeartbeat and ConsumerGroupDescribe on the wire (epochs, fencing, errors).
 
 Run as a script (`python test_groups_kip848.py member ...`) this file is one confluent-kafka
@@ -411,6 +412,39 @@ def test_members_rejoin_after_a_restart_and_resume_from_committed_offsets(kip848
     finally:
         for m in members:
             m.stop()
+
+
+@pytest.mark.timeout(200)
+def test_regex_subscription(kip848_broker):
+    """A regex subscription is resolved by the broker (SubscribedTopicRegex): the
+    member gets the partitions of the matching topics only, and of a matching
+    topic created later."""
+    from confluent_kafka import Consumer
+
+    from conftest import create_topic
+    from harness.clients import confluent_admin
+    from harness.util import wait_until
+    bs = kip848_broker.bootstrap
+    prefix = f"kip848re{uuid.uuid4().hex[:6]}"
+    admin = confluent_admin(bs)
+    create_topic(admin, f"{prefix}-a", partitions=2)
+    create_topic(admin, f"other{prefix}", partitions=1)
+    c = Consumer({"bootstrap.servers": bs, "group.id": f"kip848-re-{uuid.uuid4().hex[:8]}",
+                  "group.protocol": "consumer", "topic.metadata.refresh.interval.ms": 1000})
+    c.subscribe([f"^{prefix}-.*"])
+    try:
+        def assigned(want):
+            def check():
+                c.poll(0.2)
+                got = {(tp.topic, tp.partition) for tp in c.assignment()}
+                return got if got == want else None
+            return check
+        wait_until(assigned({(f"{prefix}-a", 0), (f"{prefix}-a", 1)}), 60, what="the matching topic's partitions")
+        create_topic(admin, f"{prefix}-b", partitions=1)
+        wait_until(assigned({(f"{prefix}-a", 0), (f"{prefix}-a", 1), (f"{prefix}-b", 0)}), 90,
+                   what="the partition of the matching topic created later")
+    finally:
+        c.close()
 
 
 # ----------------------------------------------------------------------------- on the wire

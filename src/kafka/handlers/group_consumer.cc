@@ -50,6 +50,11 @@ std::vector<Out> to_wire(const groups::ConsumerGroupDriver& d, const c::Partitio
   return out;
 }
 
+// With no authorizer every operation Kafka supports on a group is allowed
+// (docs/apis.md): READ 3, DELETE 6, DESCRIBE 8, DESCRIBE_CONFIGS 10,
+// ALTER_CONFIGS 11, as a bit set.
+constexpr int32_t kGroupAuthorizedOperations = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
+
 }  // namespace
 
 void handle_consumer_group_heartbeat(Broker& broker, RequestContext& ctx) {
@@ -116,6 +121,7 @@ void handle_consumer_group_describe(Broker& broker, RequestContext& ctx) {
       out.error_message = "Group " + id + " is not a consumer group.";
       continue;
     }
+    if (req.include_authorized_operations) out.authorized_operations = kGroupAuthorizedOperations;
     out.group_state = g->state();
     out.group_epoch = g->group_epoch();
     out.assignment_epoch = g->assignment_epoch();
