@@ -11,6 +11,7 @@ clients: ConsumerGroupHeartbeat with the broker's assignor, ConsumerGroupDescrib
   (GROUP_ID_NOT_FOUND; Kafka with `group.consumer.migration.policy=disabled`);
 * members rejoin after a broker restart and resume from their committed offsets;
 * a regex subscription resolved by the broker;
+* a static member restarts without moving anybody else's partitions;
 * ConsumerGroupHeartbeat and ConsumerGroupDescribe on the wire (epochs, fencing, errors).
 
 Run as a script (`python test_groups_kip848.py member ...`) this file is one confluent-kafka
@@ -48,7 +49,7 @@ T = 30
 
 # ----------------------------------------------------------------------------- the member
 
-def member_main(bootstrap, topic, group, client_id):
+def member_main(bootstrap, topic, group, client_id, instance_id=None):
     from confluent_kafka import Consumer, KafkaException, TopicPartition
 
     stop = threading.Event()
@@ -63,6 +64,7 @@ def member_main(bootstrap, topic, group, client_id):
         "group.id": group,
         "group.protocol": "consumer",
         "client.id": client_id,
+        **({"group.instance.id": instance_id} if instance_id else {}),
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
         "socket.timeout.ms": 10000,
@@ -169,8 +171,9 @@ class Member:
             return f"{self.name} (exit {self.proc.poll()}): {self.lines[-10:]} {self.stderr[-10:]}"
 
 
-def confluent_member(bootstrap, topic, group, name):
-    return Member(name, [sys.executable, HERE, "member", bootstrap, topic, group, name])
+def confluent_member(bootstrap, topic, group, name, instance_id=None):
+    return Member(name, [sys.executable, HERE, "member", bootstrap, topic, group, name,
+                         *([instance_id] if instance_id else [])])
 
 
 def java_member(bootstrap, topic, group, name):
@@ -447,6 +450,37 @@ def test_regex_subscription(kip848_broker):
         c.close()
 
 
+@pytest.mark.timeout(200)
+def test_static_member_restarts_and_gets_its_partitions_back(kip848_broker):
+    """A static member (group.instance.id) that closes leaves with epoch -2 and keeps
+    its partitions; its next incarnation gets the same ones, and the other member's
+    partitions never move."""
+    from harness.util import wait_until
+    bs = kip848_broker.bootstrap
+    topic = new_topic(bs)
+    group = f"kip848-static-{uuid.uuid4().hex[:8]}"
+    other = confluent_member(bs, topic, group, "dynamic")
+    static = confluent_member(bs, topic, group, "static-1", instance_id="inst-1")
+    try:
+        def balanced(members):
+            def check():
+                a = stable_split(members)
+                return a if a and sorted(len(p) for p in a.values()) == [3, 3] else None
+            return check
+        split = wait_until(balanced([other, static]), 90, interval=0.3, what="two members with three each")
+        seen = len(other.snapshot())
+        static.stop()
+        again = confluent_member(bs, topic, group, "static-2", instance_id="inst-1")
+        static = again
+        after = wait_until(balanced([other, again]), 60, interval=0.3, what="the new incarnation's partitions")
+        assert after["static-2"] == split["static-1"], (split, after)
+        # The dynamic member was never asked to give anything up.
+        assert not any(line.startswith(("REVOKE", "ASSIGN")) for line in other.snapshot()[seen:]), other.describe()
+    finally:
+        other.stop()
+        static.stop()
+
+
 # ----------------------------------------------------------------------------- on the wire
 
 HEARTBEAT, DESCRIBE, FIND_COORDINATOR = 68, 69, 10
@@ -562,4 +596,4 @@ def test_heartbeat_and_describe_on_the_wire(kip848_broker):
 
 
 if __name__ == "__main__" and len(sys.argv) >= 2 and sys.argv[1] == "member":
-    member_main(*sys.argv[2:6])
+    member_main(*sys.argv[2:7])
