@@ -99,7 +99,6 @@ void GroupDriver::persist(std::vector<c::OffsetsRecord> records, std::function<v
   // One batch per partition, records in their order within it.
   std::map<int32_t, protocol::BatchBuilder> batches;
   const int64_t now = clock_();
-  for (const auto& r : records) {
   protocol::BatchOptions options;
   if (producer_id >= 0) {
     options.producer_id = producer_id;
@@ -107,6 +106,7 @@ void GroupDriver::persist(std::vector<c::OffsetsRecord> records, std::function<v
     options.base_sequence = 0;  // the log's producer state decides (offsets_log.cc)
     options.transactional = true;
   }
+  for (const auto& r : records) {
     auto& b = batches.try_emplace(r.partition, options).first->second;
     std::optional<ByteSpan> value;
     if (r.value) value = ByteSpan(*r.value);
@@ -197,7 +197,6 @@ void GroupDriver::commit_offsets(const c::OffsetCommitRequest& req, Done<std::ve
   schedule();
 }
 
-void GroupDriver::delete_offsets(const std::string& group_id, const std::vector<c::TopicPartition>& partitions,
 void GroupDriver::commit_txn_offsets(const c::OffsetCommitRequest& req, int16_t producer_epoch,
                                      Done<std::vector<c::PartitionError>> done) {
   auto result = core_.commit_offsets(req, clock_());
@@ -216,6 +215,7 @@ void GroupDriver::commit_txn_offsets(const c::OffsetCommitRequest& req, int16_t 
   schedule();
 }
 
+void GroupDriver::delete_offsets(const std::string& group_id, const std::vector<c::TopicPartition>& partitions,
                                  Done<c::OffsetDeleteResult> done) {
   auto result = std::make_shared<c::OffsetDeleteResult>(core_.delete_offsets(group_id, partitions));
   auto records = std::move(result->records);
