@@ -134,7 +134,7 @@ def main():
                                     ("startup_ms", "start-up ms"), ("restart_ms", "restart after\nSIGKILL ms")]
            if get("moldau", m) or get("kafka", m)]
     if res:
-        fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(res)), 4))
+        fig, ax = plt.subplots(figsize=(max(8.5, 1.6 * len(res)), 4.2))
         series = {b: [get(b, m) for m, _ in res] for b, _, _ in BROKERS}
         bars(ax, [lab for _, lab in res], series, "log scale", log=True, ratio_higher=True)
         ax.set_title("Memory and start-up (lower is better; label = Moldau/Kafka)", fontsize=10)

@@ -243,8 +243,8 @@ stop_sampler() {  # sets PEAK_RSS
 }
 
 # Waits (at most BENCH_SETTLE_SECS, 60) until the broker uses under 20% of a core over
-# a second, so a run does not measure the previous run's aftermath (Kafka kept 1.1-1.4
-# cores busy for seconds after a max-rate run, which put its e2e p50 at ~1 s).
+# a second, so a run does not measure the previous run's aftermath (background flushes,
+# GC, JIT after a max-rate run).
 settle() {
   local b=$1 t0 c0 c1 waited=0
   t0=$(now_ms)
