@@ -10,6 +10,8 @@
 //          near-zero client cost, so the broker is the limit; --batch-size bytes per
 //          partition batch (default 65536), --inflight requests per connection (5),
 //          --threads connections; latency = per request.
+// probe    start-up: connect, Metadata (auto-create) and a 1-record Produce on plain
+//          sockets, retried every 10 ms until acknowledged or --duration (60) passes.
 // e2e      one consumer (assigned at the log end) and N producers at a fixed rate;
 //          latency = the producer's send time (stamped into the value) -> consumer
 //          receipt, same process, same monotonic clock.
@@ -69,7 +71,7 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
   if (why) std::fprintf(stderr, "loadgen: %s\n", why);
   std::fprintf(stderr,
-      "usage: loadgen produce|consume|e2e|raw-produce --bootstrap H:P --topic T\n"
+      "usage: loadgen produce|consume|e2e|raw-produce|probe --bootstrap H:P --topic T\n"
       "         [--record-size N] [--count N | --duration S] [--rate R|max] [--keys N]\n"
       "         [--acks 0|1|all] [--compression none|gzip|snappy|lz4|zstd]\n"
       "         [--linger-ms N] [--batch-size N] [--threads N]\n"
@@ -82,7 +84,8 @@ Options parse(int argc, char** argv) {
   Options o;
   if (argc < 2) usage(nullptr);
   o.mode = argv[1];
-  if (o.mode != "produce" && o.mode != "consume" && o.mode != "e2e" && o.mode != "raw-produce")
+  if (o.mode != "produce" && o.mode != "consume" && o.mode != "e2e" && o.mode != "raw-produce" &&
+      o.mode != "probe")
     usage("unknown mode");
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
@@ -115,6 +118,7 @@ Options parse(int argc, char** argv) {
     else if (a == "-h" || a == "--help") usage(nullptr);
     else usage(("unknown option " + a).c_str());
   }
+  if (o.mode == "probe") return o;
   if (o.mode != "consume" && o.count == 0 && o.duration <= 0) o.count = 1000000;
   if (o.mode == "e2e" && o.rate <= 0) usage("e2e needs a fixed --rate");
   if (o.mode == "e2e" && o.record_size < 8) o.record_size = 8;
@@ -619,6 +623,15 @@ int main(int argc, char** argv) {
   if (o.mode == "produce") rc = run_produce(o);
   else if (o.mode == "consume") rc = run_consume(o);
   else if (o.mode == "raw-produce") rc = run_raw_produce(o);
+  else if (o.mode == "probe") {
+    const uint64_t t0 = now_ns();
+    const bool ok = loadgen::raw::probe_first_ack(o.bootstrap, o.topic,
+                                                  t0 + static_cast<uint64_t>((o.duration > 0 ? o.duration : 60) * 1e9),
+                                                  now_ns);
+    std::printf("{\"mode\":\"probe\",\"acknowledged\":%s,\"ms\":%.1f}\n", ok ? "true" : "false",
+                (now_ns() - t0) / 1e6);
+    rc = ok ? 0 : 1;
+  }
   else rc = run_e2e(o);
   std::fflush(stdout);
   return rc;

@@ -261,4 +261,59 @@ void run_connection(const std::string& bootstrap, const std::vector<uint8_t>& re
   close(fd);
 }
 
+// A size-prefixed Metadata v4 request for one topic, allowing auto-creation.
+inline std::vector<uint8_t> build_metadata_request(const std::string& topic, int32_t correlation_id) {
+  Writer w;
+  w.be32(0);
+  w.be16(3);                 // api key Metadata
+  w.be16(4);                 // version 4 (non-flexible; allow_auto_topic_creation)
+  w.be32(uint32_t(correlation_id));
+  w.str("moldau-loadgen-probe");
+  w.be32(1);
+  w.str(topic);
+  w.u8(1);                   // allow_auto_topic_creation
+  w.put32_at(0, uint32_t(w.b.size() - 4));
+  return w.b;
+}
+
+// Reads one size-prefixed response into `body` (after the correlation id).
+inline bool read_response(int fd, std::vector<uint8_t>& body) {
+  uint8_t hdr[8];
+  if (!read_all(fd, hdr, 8)) return false;
+  uint32_t size = uint32_t(hdr[0]) << 24 | uint32_t(hdr[1]) << 16 | uint32_t(hdr[2]) << 8 | hdr[3];
+  if (size < 4 || size > (64u << 20)) return false;
+  body.resize(size - 4);
+  return read_all(fd, body.data(), body.size());
+}
+
+// Start-up probe: until `deadline_ns`, connects (retrying every 10 ms), asks for
+// the topic's metadata with auto-creation, and produces one record to partition 0
+// with acks=1. Returns true at the first produce answered without error. The
+// broker's own readiness, not a client library's back-off, sets the time.
+template <typename NowNs>
+bool probe_first_ack(const std::string& bootstrap, const std::string& topic, uint64_t deadline_ns, NowNs now_ns) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  auto produce = build_request(topic, 1, 1, build_batch("probe", 1, now_ms));
+  std::vector<uint8_t> body;
+  int fd = -1;
+  int32_t id = 1;
+  while (now_ns() < deadline_ns) {
+    if (fd < 0) fd = connect_to(bootstrap);
+    if (fd < 0) { usleep(10000); continue; }
+    auto md = build_metadata_request(topic, id++);
+    bool ok = write_all(fd, md.data(), md.size()) && read_response(fd, body);
+    if (ok) {
+      produce[8] = uint8_t(id >> 24); produce[9] = uint8_t(id >> 16); produce[10] = uint8_t(id >> 8); produce[11] = uint8_t(id);
+      ++id;
+      ok = write_all(fd, produce.data(), produce.size()) && read_response(fd, body);
+      if (ok && parse_errors(body.data(), body.size(), nullptr) == 0) { close(fd); return true; }
+    }
+    if (!ok) { close(fd); fd = -1; }
+    usleep(10000);
+  }
+  if (fd >= 0) close(fd);
+  return false;
+}
+
 }  // namespace loadgen::raw
