@@ -74,7 +74,7 @@ std::optional<std::string> ConsumerGroup::owner(std::string_view topic, int32_t 
 }
 
 ConsumerHeartbeatResponse ConsumerGroup::heartbeat(const ConsumerHeartbeatRequest& req,
-                                                   const TopicPartitionCounts& topics,
+                                                   const TopicPartitionCounts& topics, uint64_t topics_version,
                                                    const ConsumerGroupConfig& config, int64_t now_ms) {
   if (req.member_epoch == kLeaveEpoch || req.member_epoch == kStaticLeaveEpoch) return leave(req, config);
   ConsumerHeartbeatResponse resp;
@@ -100,7 +100,11 @@ ConsumerHeartbeatResponse ConsumerGroup::heartbeat(const ConsumerHeartbeatReques
   }
   if (update_member(*m, req)) bump = true;
   m->session_deadline_ms = now_ms + config.session_timeout_ms;
-  if (refresh_metadata(topics)) bump = true;
+  if (bump || metadata_dirty_ || refreshed_version_ != topics_version) {
+    if (refresh_metadata(topics)) bump = true;
+    refreshed_version_ = topics_version;
+    metadata_dirty_ = false;
+  }
   if (bump) ++group_epoch_;
   if (assignment_epoch_ < group_epoch_) compute_target(topics, config);
 
@@ -160,6 +164,9 @@ ConsumerMember* ConsumerGroup::join_member(const ConsumerHeartbeatRequest& req, 
       // target: no rebalance.
       ConsumerMember m = prev->second;
       const std::string old_id = prev->first;
+      // What the old incarnation was giving up is free: it owns nothing now.
+      release(m, m.pending_revocation);
+      m.pending_revocation.clear();
       m.member_id = req.member_id;
       m.member_epoch = 0;
       m.previous_member_epoch = -1;
@@ -253,6 +260,7 @@ void ConsumerGroup::remove_member(const std::string& member_id) {
   release(it->second, it->second.pending_revocation);
   members_.erase(it);
   target_.erase(member_id);
+  metadata_dirty_ = true;
 }
 
 void ConsumerGroup::release(ConsumerMember& m, const PartitionSet& partitions) {

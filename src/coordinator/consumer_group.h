@@ -104,8 +104,11 @@ class ConsumerGroup {
 
   // One heartbeat (join, leave, or keep-alive). `member_id` is the id to use
   // for a new member (the coordinator generated it or took the client's).
+  // `topics_version` changes whenever `topics` does: the subscribed topics'
+  // partition counts are only looked at again then, or when the members or
+  // their subscriptions changed.
   ConsumerHeartbeatResponse heartbeat(const ConsumerHeartbeatRequest& req, const TopicPartitionCounts& topics,
-                                      const ConsumerGroupConfig& config, int64_t now_ms);
+                                      uint64_t topics_version, const ConsumerGroupConfig& config, int64_t now_ms);
   // Removes members whose session or revocation deadline has passed; their
   // ids, for logs and tests.
   std::vector<std::string> expire(int64_t now_ms);
@@ -151,6 +154,8 @@ class ConsumerGroup {
   std::map<std::pair<std::string, int32_t>, std::string> owners_;
   // Partition counts of the subscribed topics when the epoch last moved.
   TopicPartitionCounts subscribed_metadata_;
+  bool metadata_dirty_ = true;  // members left since the last refresh
+  std::optional<uint64_t> refreshed_version_;
   std::map<std::string, std::regex, std::less<>> regex_cache_;
 };
 

@@ -69,7 +69,8 @@ ConsumerGroupCoordinator::ConsumerGroupCoordinator(ConsumerGroupConfig config, i
 }
 
 ConsumerHeartbeatResponse ConsumerGroupCoordinator::heartbeat(ConsumerHeartbeatRequest req,
-                                                              const TopicPartitionCounts& topics, int64_t now_ms) {
+                                                              const TopicPartitionCounts& topics,
+                                                              uint64_t topics_version, int64_t now_ms) {
   if (auto bad = check_request(req, config_)) return *bad;
   auto it = groups_.find(req.group_id);
   if (it == groups_.end()) {
@@ -86,7 +87,7 @@ ConsumerHeartbeatResponse ConsumerGroupCoordinator::heartbeat(ConsumerHeartbeatR
   if (req.member_id.empty()) req.member_id = ids_.uuid();
   ConsumerGroup& g = *it->second;
   g.expire(now_ms);  // so that the outcome does not depend on when the driver ticked
-  return g.heartbeat(req, topics, config_, now_ms);
+  return g.heartbeat(req, topics, topics_version, config_, now_ms);
 }
 
 void ConsumerGroupCoordinator::tick(int64_t now_ms) {

@@ -38,8 +38,9 @@ class ConsumerGroupCoordinator {
   // instance id; an invalid regex), UNSUPPORTED_ASSIGNOR, then the group's
   // answer. A join (epoch 0) creates the group; any other epoch for a group
   // that does not exist gets UNKNOWN_MEMBER_ID so that the member rejoins.
+  // `topics_version` changes whenever `topics` does (ConsumerGroup::heartbeat).
   ConsumerHeartbeatResponse heartbeat(ConsumerHeartbeatRequest req, const TopicPartitionCounts& topics,
-                                      int64_t now_ms);
+                                      uint64_t topics_version, int64_t now_ms);
   // Expires members whose session (or revocation) deadline passed.
   void tick(int64_t now_ms);
   std::optional<int64_t> next_deadline_ms() const;

@@ -24,6 +24,7 @@ class Sim : public ::testing::Test {
  protected:
   ConsumerGroupCoordinator coord{ConsumerGroupConfig{}, 50, 7};
   TopicPartitionCounts topics{{"orders", 6}, {"audit", 2}};
+  uint64_t topics_version = 1;  // bumped by tests that change `topics`
   int64_t now = 1'000'000;
 
   ConsumerHeartbeatRequest request(const Client& c) {
@@ -49,7 +50,7 @@ class Sim : public ::testing::Test {
   ConsumerHeartbeatResponse beat(Client& c) { return send(c, request(c)); }
 
   ConsumerHeartbeatResponse send(Client& c, const ConsumerHeartbeatRequest& r) {
-    auto resp = coord.heartbeat(r, topics, now);
+    auto resp = coord.heartbeat(r, topics, topics_version, now);
     c.last_error = resp.error;
     if (resp.error != ErrorCode::kNone) return resp;
     c.id = resp.member_id;
@@ -160,7 +161,7 @@ TEST_F(Sim, FencingAndUnknownMembers) {
   // A group nobody joined: UNKNOWN_MEMBER_ID too, so that the member rejoins.
   auto r = request(ghost);
   r.group_id = "other";
-  EXPECT_EQ(coord.heartbeat(r, topics, now).error, ErrorCode::kUnknownMemberId);
+  EXPECT_EQ(coord.heartbeat(r, topics, topics_version, now).error, ErrorCode::kUnknownMemberId);
   EXPECT_EQ(coord.group("other"), nullptr);
 }
 
@@ -196,7 +197,7 @@ TEST_F(Sim, LeaveHandsPartitionsOver) {
   const int32_t epoch = group().group_epoch();
   auto r = request(b);
   r.member_epoch = -1;
-  auto resp = coord.heartbeat(r, topics, now);
+  auto resp = coord.heartbeat(r, topics, topics_version, now);
   EXPECT_EQ(resp.error, ErrorCode::kNone);
   EXPECT_EQ(resp.member_epoch, -1);
   EXPECT_EQ(group().group_epoch(), epoch + 1);
@@ -218,7 +219,7 @@ TEST_F(Sim, StaticMemberRestartsWithoutRebalance) {
   // The first leaves for now (-2): it keeps its partitions.
   auto r = request(b);
   r.member_epoch = -2;
-  EXPECT_EQ(coord.heartbeat(r, topics, now).member_epoch, -2);
+  EXPECT_EQ(coord.heartbeat(r, topics, topics_version, now).member_epoch, -2);
   EXPECT_EQ(group().group_epoch(), epoch);
   beat(a);
   EXPECT_EQ(partition_count(a.owned), 3u);
@@ -268,12 +269,14 @@ TEST_F(Sim, NewPartitionsBumpTheGroupEpoch) {
   settle({&a, &b});
   const int32_t epoch = group().group_epoch();
   topics["orders"] = 8;
+  ++topics_version;
   settle({&a, &b});
   EXPECT_EQ(group().group_epoch(), epoch + 1);
   EXPECT_EQ(partition_count(a.owned), 4u);
   EXPECT_EQ(partition_count(b.owned), 4u);
   // A topic nobody subscribes to does not.
   topics["audit"] = 5;
+  ++topics_version;
   settle({&a, &b});
   EXPECT_EQ(group().group_epoch(), epoch + 1);
 }
@@ -289,6 +292,7 @@ TEST_F(Sim, SubscriptionChangeAndRegex) {
   EXPECT_EQ(a.owned, (PartitionSet{{"audit", {0, 1}}}));
   topics["__consumer_offsets"] = 50;
   topics["audience"] = 1;
+  ++topics_version;
   settle({&a});
   EXPECT_EQ(a.owned, (PartitionSet{{"audience", {0}}, {"audit", {0, 1}}}));
 }
@@ -309,25 +313,25 @@ TEST_F(Sim, InvalidRequests) {
   Client a{"a"};
   auto r = request(a);
   r.rebalance_timeout_ms = -1;
-  EXPECT_EQ(coord.heartbeat(r, topics, now).error, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(coord.heartbeat(r, topics, topics_version, now).error, ErrorCode::kInvalidRequest);
   r = request(a);
   r.owned = PartitionSet{{"orders", {1}}};
-  EXPECT_EQ(coord.heartbeat(r, topics, now).error, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(coord.heartbeat(r, topics, topics_version, now).error, ErrorCode::kInvalidRequest);
   r = request(a);
   r.subscribed_topic_names.reset();
-  EXPECT_EQ(coord.heartbeat(r, topics, now).error, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(coord.heartbeat(r, topics, topics_version, now).error, ErrorCode::kInvalidRequest);
   r = request(a);
   r.member_id = "";
-  EXPECT_EQ(coord.heartbeat(r, topics, now).error, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(coord.heartbeat(r, topics, topics_version, now).error, ErrorCode::kInvalidRequest);
   r = request(a);
   r.member_epoch = -3;
-  EXPECT_EQ(coord.heartbeat(r, topics, now).error, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(coord.heartbeat(r, topics, topics_version, now).error, ErrorCode::kInvalidRequest);
   r = request(a);
   r.subscribed_topic_regex = "(unclosed";
-  EXPECT_EQ(coord.heartbeat(r, topics, now).error, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(coord.heartbeat(r, topics, topics_version, now).error, ErrorCode::kInvalidRequest);
   r = request(a);
   r.group_id = "";
-  EXPECT_EQ(coord.heartbeat(r, topics, now).error, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(coord.heartbeat(r, topics, topics_version, now).error, ErrorCode::kInvalidRequest);
   EXPECT_TRUE(coord.groups().empty());
 }
 
@@ -353,7 +357,7 @@ TEST_F(Sim, OffsetCommitsCheckMemberAndEpoch) {
   for (Client* c : {&a, &b}) {
     auto r = request(*c);
     r.member_epoch = -1;
-    coord.heartbeat(r, topics, now);
+    coord.heartbeat(r, topics, topics_version, now);
   }
   EXPECT_EQ(group().state(), "Empty");
   EXPECT_EQ(group().validate_offset_commit("", -1), ErrorCode::kNone);
@@ -371,6 +375,24 @@ TEST_F(Sim, RejoinWithEpochZeroStartsOver) {
   ASSERT_EQ(r.error, ErrorCode::kNone);
   EXPECT_EQ(partition_count(a.owned), 3u);
   expect_exclusive({&a, &b});
+}
+
+TEST_F(Sim, StaticReplacementFreesWhatTheOldIncarnationWasRevoking) {
+  Client a{"a"}, b{"b1"};
+  b.instance_id = "inst-b";
+  settle({&a, &b});
+  Client c{"c"};
+  beat(c);  // the target moves to two each
+  beat(b);  // b1 is asked to give one up and never confirms
+  ASSERT_EQ(group().member("b1")->state, ConsumerMemberState::kUnrevokedPartitions);
+  auto r = request(b);
+  r.member_epoch = -2;
+  ASSERT_EQ(coord.heartbeat(r, topics, topics_version, now).error, ErrorCode::kNone);
+  Client b2{"b2"};
+  b2.instance_id = "inst-b";
+  settle({&a, &b2, &c});
+  for (Client* x : {&a, &b2, &c}) EXPECT_EQ(partition_count(x->owned), 2u) << x->id;
+  EXPECT_EQ(group().state(), "Stable");
 }
 
 TEST_F(Sim, NonEmptyGroupCannotBeDeleted) {

@@ -40,6 +40,7 @@ ConsumerGroupDriver::~ConsumerGroupDriver() {
 
 void ConsumerGroupDriver::on_metadata(const metadata::MetadataImage& image) {
   partitions_.clear();
+  ++topics_version_;
   ids_.clear();
   names_.clear();
   for (const auto& [name, t] : image.topics()) {
@@ -84,7 +85,7 @@ c::ConsumerHeartbeatResponse ConsumerGroupDriver::heartbeat(c::ConsumerHeartbeat
       return resp;
     }
   }
-  resp = core_.heartbeat(std::move(req), partitions_, clock_());
+  resp = core_.heartbeat(std::move(req), partitions_, topics_version_, clock_());
   schedule();
   return resp;
 }

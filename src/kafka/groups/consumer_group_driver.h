@@ -71,6 +71,7 @@ class ConsumerGroupDriver {
   std::optional<int64_t> armed_at_;
   bool shut_down_ = false;
   coordinator::TopicPartitionCounts partitions_;
+  uint64_t topics_version_ = 0;  // goes up with every image
   std::map<std::string, protocol::Uuid, std::less<>> ids_;
   std::map<protocol::Uuid, std::string> names_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
