@@ -9,7 +9,9 @@ clients: ConsumerGroupHeartbeat with the broker's assignor, ConsumerGroupDescrib
   with two confluent-kafka members;
 * a classic group's id cannot be used with the consumer protocol while it has members
   (GROUP_ID_NOT_FOUND; Kafka with `group.consumer.migration.policy=disabled`);
-* members rejoin after a broker restart and resume from their committed offsets;
+* members carry on after a broker restart and resume from their committed offsets;
+* the membership survives a restart: ConsumerGroupDescribe shows the same group epoch,
+  members and assignments right after it, and the members heartbeat on without rejoining;
 * a regex subscription resolved by the broker;
 * a static member restarts without moving anybody else's partitions;
 * ConsumerGroupHeartbeat and ConsumerGroupDescribe on the wire (epochs, fencing, errors).
@@ -374,10 +376,9 @@ def test_classic_group_id_is_not_a_consumer_group(kip848_broker):
 
 @pytest.mark.timeout(300)
 def test_members_rejoin_after_a_restart_and_resume_from_committed_offsets(kip848_broker):
-    """Moldau keeps consumer-group membership in memory: after a restart the members
-    are unknown, rejoin, and resume from their committed offsets (kept in
-    __consumer_offsets). Kafka keeps the membership; either way nothing is read twice
-    and nothing is lost."""
+    """The membership and the committed offsets are kept in __consumer_offsets: after
+    a restart the members carry on (or rejoin, had their sessions expired) and resume
+    from their committed offsets; nothing is read twice and nothing is lost."""
     from harness.clients import confluent_produce, make_records
     from harness.util import wait_until
     b = kip848_broker
@@ -593,6 +594,72 @@ def test_heartbeat_and_describe_on_the_wire(kip848_broker):
         assert (left["error"], left["epoch"]) == (0, -1), left
         g = describe_v0(conn, [group])[0]
         assert (g["error"], g["state"], g["members"]) == (0, "Empty", []), g
+
+
+@pytest.mark.timeout(300)
+def test_membership_survives_a_restart_on_the_wire(broker_factory):
+    """Consumer-group records in __consumer_offsets: right after a broker restart,
+    before any member heartbeats, ConsumerGroupDescribe shows the same group epoch,
+    members and assignments; each member then heartbeats with its id and epoch and
+    carries on without rejoining and without a new group epoch."""
+    from harness import wire
+    from harness.util import wait_until
+    # Sessions long enough for the restart itself (Kafka's default).
+    b = broker_factory.new("kip848-persist", {**BROKER_CONFIG, "group.consumer.session.timeout.ms": 45000})
+    topic = new_topic(b.bootstrap, partitions=4)
+    group = f"kip848-persist-{uuid.uuid4().hex[:8]}"
+    ids = [uuid.uuid4().hex[:22] for _ in range(2)]
+    epochs, owned = {}, {}
+
+    def summary(g):
+        return (g["state"], g["epoch"], g["assignment_epoch"], g["assignor"],
+                sorted((m["member_id"], m["epoch"], m["topics"],
+                        sorted((a["name"], sorted(a["partitions"])) for a in m["assignment"]))
+                       for m in g["members"]))
+
+    with wire.Connection(b.host, b.port) as conn:
+        def coordinator():
+            r = conn.call(FIND_COORDINATOR, 0, wire.Writer().string(group).getvalue())
+            return r.int16() == 0
+        wait_until(coordinator, 30, interval=0.2, what="the group coordinator")
+        for m in ids:
+            def join():
+                j = heartbeat_v1(conn, group, m, 0, topics=[topic], rebalance_timeout_ms=30000, owned=[])
+                return j if j["error"] == 0 else None
+            j = wait_until(join, 30, interval=0.2, what="a join")
+            epochs[m], owned[m] = j["epoch"], j["assignment"] or []
+
+        def converged():
+            for m in ids:
+                h = heartbeat_v1(conn, group, m, epochs[m], owned=owned[m])
+                assert h["error"] == 0, h
+                epochs[m] = h["epoch"]
+                if h["assignment"] is not None:
+                    owned[m] = h["assignment"]
+            [g] = describe_v0(conn, [group])
+            done = g["state"] == "Stable" and all(x["epoch"] == g["epoch"] for x in g["members"])
+            return g if done else None
+        before = wait_until(converged, 60, interval=0.3, what="the two members Stable")
+        assert len(before["members"]) == 2 and all(x["assignment"] for x in before["members"]), before
+
+    b.restart()
+    with wire.Connection(b.host, b.port) as conn:
+        def described():
+            try:
+                [g] = describe_v0(conn, [group])
+            except Exception:  # noqa: BLE001 - the coordinator is not ready yet
+                return None
+            return g if g["error"] == 0 else None
+        after = wait_until(described, 60, interval=0.2, what="the group described after the restart")
+        assert summary(after) == summary(before), (after, before)
+        for m in ids:
+            h = heartbeat_v1(conn, group, m, epochs[m], owned=owned[m])
+            assert (h["error"], h["member_id"], h["epoch"]) == (0, m, epochs[m]), h
+            if h["assignment"] is not None:
+                assert sorted(p for _, ps in h["assignment"] for p in ps) == \
+                    sorted(p for _, ps in owned[m] for p in ps), h
+        [g] = describe_v0(conn, [group])
+        assert summary(g) == summary(before), (g, before)
 
 
 if __name__ == "__main__" and len(sys.argv) >= 2 and sys.argv[1] == "member":

@@ -38,6 +38,32 @@ bool subset_of(const PartitionSet& a, const PartitionSet& b) {
 // Kafka leaves internal topics out of regex subscriptions.
 bool is_internal(const std::string& topic) { return topic.starts_with("__"); }
 
+// FNV-1a (64 bits) over the subscribed topics' names and partition counts:
+// what the group metadata record keeps of them (Kafka's own hash differs).
+int64_t metadata_hash(const TopicPartitionCounts& topics) {
+  uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](const void* data, size_t n) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  };
+  for (const auto& [name, count] : topics) {
+    mix(name.data(), name.size());
+    const uint8_t sep = 0;
+    mix(&sep, 1);
+    mix(&count, sizeof count);
+  }
+  return int64_t(h == 0 ? 1 : h);
+}
+
+int8_t state_code(ConsumerMemberState s) {
+  switch (s) {
+    case ConsumerMemberState::kStable: return 0;
+    case ConsumerMemberState::kUnrevokedPartitions: return 1;
+    case ConsumerMemberState::kUnreleasedPartitions: return 2;
+  }
+  return 0;
+}
+
 ConsumerHeartbeatResponse error_response(ErrorCode e, std::string message) {
   ConsumerHeartbeatResponse r;
   r.error = e;
@@ -305,6 +331,14 @@ bool ConsumerGroup::refresh_metadata(const TopicPartitionCounts& topics) {
   for (const auto& [id, m] : members_) {
     for (const auto& t : resolve(m, topics)) now[t] = topics.find(t)->second;
   }
+  if (restored_hash_) {
+    // The first look after a restore: the epoch moves only if the topics
+    // changed while the group was not loaded.
+    const bool same = metadata_hash(now) == *restored_hash_;
+    restored_hash_.reset();
+    subscribed_metadata_ = std::move(now);
+    return !same;
+  }
   if (now == subscribed_metadata_) return false;
   subscribed_metadata_ = std::move(now);
   return true;
@@ -429,6 +463,103 @@ ErrorCode ConsumerGroup::validate_offset_fetch(std::string_view member_id, int32
   if (!m) return ErrorCode::kUnknownMemberId;
   if (member_epoch != m->member_epoch) return ErrorCode::kStaleMemberEpoch;
   return ErrorCode::kNone;
+}
+
+ConsumerRecordImage ConsumerGroup::record_image() const {
+  ConsumerRecordImage out;
+  out[{ConsumerRecordType::kGroupMetadata, ""}] = ConsumerGroupMetadataValue{
+      group_epoch_, restored_hash_ ? *restored_hash_ : metadata_hash(subscribed_metadata_)};
+  out[{ConsumerRecordType::kTargetAssignmentMetadata, ""}] = ConsumerTargetAssignmentMetadataValue{assignment_epoch_};
+  for (const auto& [id, m] : members_) {
+    ConsumerMemberMetadataValue md;
+    md.instance_id = m.instance_id;
+    md.rack_id = m.rack_id;
+    md.client_id = m.client_id;
+    md.client_host = m.client_host;
+    md.subscribed_topic_names = m.subscribed_topic_names;
+    md.subscribed_topic_regex = m.subscribed_topic_regex;
+    md.rebalance_timeout_ms = m.rebalance_timeout_ms;
+    md.server_assignor = m.server_assignor;
+    out[{ConsumerRecordType::kMemberMetadata, id}] = std::move(md);
+    auto t = target_.find(id);
+    out[{ConsumerRecordType::kTargetAssignmentMember, id}] =
+        ConsumerTargetAssignmentMemberValue{t == target_.end() ? PartitionSet{} : t->second};
+    ConsumerCurrentAssignmentValue cur;
+    cur.member_epoch = m.member_epoch;
+    cur.previous_member_epoch = m.previous_member_epoch;
+    cur.state = state_code(m.state);
+    cur.assigned = m.assigned;
+    cur.pending_revocation = m.pending_revocation;
+    out[{ConsumerRecordType::kCurrentMemberAssignment, id}] = std::move(cur);
+  }
+  return out;
+}
+
+std::unique_ptr<ConsumerGroup> ConsumerGroup::restore(std::string group_id, int32_t offsets_partition,
+                                                      const ConsumerRecordImage& image, int64_t now_ms,
+                                                      const ConsumerGroupConfig& config) {
+  auto meta = image.find({ConsumerRecordType::kGroupMetadata, ""});
+  if (meta == image.end()) return nullptr;
+  auto g = std::make_unique<ConsumerGroup>(std::move(group_id), offsets_partition);
+  const auto& gm = std::get<ConsumerGroupMetadataValue>(meta->second);
+  g->group_epoch_ = gm.epoch;
+  g->restored_hash_ = gm.metadata_hash;
+  if (auto it = image.find({ConsumerRecordType::kTargetAssignmentMetadata, ""}); it != image.end()) {
+    g->assignment_epoch_ = std::get<ConsumerTargetAssignmentMetadataValue>(it->second).assignment_epoch;
+  }
+  // A member needs its metadata record; its assignment records may be
+  // missing (written later): it then has none yet.
+  for (const auto& [key, value] : image) {
+    if (key.first != ConsumerRecordType::kMemberMetadata) continue;
+    const auto& md = std::get<ConsumerMemberMetadataValue>(value);
+    ConsumerMember m;
+    m.member_id = key.second;
+    m.instance_id = md.instance_id;
+    m.rack_id = md.rack_id;
+    m.client_id = md.client_id;
+    m.client_host = md.client_host;
+    m.subscribed_topic_names = md.subscribed_topic_names;
+    std::sort(m.subscribed_topic_names.begin(), m.subscribed_topic_names.end());
+    m.subscribed_topic_names.erase(std::unique(m.subscribed_topic_names.begin(), m.subscribed_topic_names.end()),
+                                   m.subscribed_topic_names.end());
+    m.subscribed_topic_regex = md.subscribed_topic_regex;
+    m.rebalance_timeout_ms = md.rebalance_timeout_ms;
+    m.server_assignor = md.server_assignor;
+    m.session_deadline_ms = now_ms + config.session_timeout_ms;
+    if (auto it = image.find({ConsumerRecordType::kCurrentMemberAssignment, key.second}); it != image.end()) {
+      const auto& cur = std::get<ConsumerCurrentAssignmentValue>(it->second);
+      m.member_epoch = cur.member_epoch;
+      m.previous_member_epoch = cur.previous_member_epoch;
+      m.state = cur.state == 1   ? ConsumerMemberState::kUnrevokedPartitions
+                : cur.state == 2 ? ConsumerMemberState::kUnreleasedPartitions
+                                 : ConsumerMemberState::kStable;
+      m.assigned = cur.assigned;
+      m.pending_revocation = cur.pending_revocation;
+      if (m.state == ConsumerMemberState::kUnrevokedPartitions) {
+        m.revocation_deadline_ms = now_ms + std::max(0, m.rebalance_timeout_ms);
+      }
+    }
+    if (auto it = image.find({ConsumerRecordType::kTargetAssignmentMember, key.second}); it != image.end()) {
+      g->target_[m.member_id] = std::get<ConsumerTargetAssignmentMemberValue>(it->second).partitions;
+    }
+    for (const auto* set : {&m.assigned, &m.pending_revocation}) {
+      for (const auto& [t, ps] : *set) {
+        for (int32_t p : ps) g->owners_[{t, p}] = m.member_id;
+      }
+    }
+    g->members_.emplace(m.member_id, std::move(m));
+  }
+  // Which assignor computed the target: the one the members vote for, as
+  // compute_target chooses it (it is not in the records).
+  std::string chosen = config.assignors.empty() ? std::string("uniform") : config.assignors.front();
+  size_t best = 0;
+  for (const auto& name : config.assignors) {
+    size_t votes = size_t(std::count_if(g->members_.begin(), g->members_.end(),
+                                        [&](const auto& kv) { return kv.second.server_assignor == name; }));
+    if (votes > best) best = votes, chosen = name;
+  }
+  g->assignor_ = chosen;
+  return g;
 }
 
 }  // namespace moldau::coordinator

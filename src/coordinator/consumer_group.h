@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <string>
@@ -24,6 +25,7 @@
 
 #include "base/error.h"
 #include "coordinator/consumer_group_assignor.h"
+#include "coordinator/consumer_group_records.h"
 
 namespace moldau::coordinator {
 
@@ -83,6 +85,10 @@ struct ConsumerMember {
   std::optional<int64_t> revocation_deadline_ms;  // rebalance timeout while revoking
 };
 
+// The records that describe a group, by record type and member id ("" for
+// the group-wide ones): the last value of each key in __consumer_offsets.
+using ConsumerRecordImage = std::map<std::pair<ConsumerRecordType, std::string>, ConsumerRecordValue>;
+
 class ConsumerGroup {
  public:
   ConsumerGroup(std::string group_id, int32_t offsets_partition)
@@ -113,6 +119,18 @@ class ConsumerGroup {
   // ids, for logs and tests.
   std::vector<std::string> expire(int64_t now_ms);
   std::optional<int64_t> next_deadline_ms() const;
+
+  // --- persistence (docs/groups.md, "KIP-848": what is persisted)
+  // The records of the group as it is now: group epoch (with a hash of the
+  // subscribed topics' partition counts), target assignment epoch, and per
+  // member its metadata, target and current assignment.
+  ConsumerRecordImage record_image() const;
+  // A group rebuilt from its records (the last one of each key); nullptr
+  // when there is no group metadata record. Sessions start at `now_ms`; a
+  // member revoking partitions gets its rebalance timeout from `now_ms`.
+  static std::unique_ptr<ConsumerGroup> restore(std::string group_id, int32_t offsets_partition,
+                                                const ConsumerRecordImage& image, int64_t now_ms,
+                                                const ConsumerGroupConfig& config);
 
   // Offsets from a member (KIP-848): the member must exist and send its
   // current epoch (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID). Epoch -1 from
@@ -155,6 +173,9 @@ class ConsumerGroup {
   // Partition counts of the subscribed topics when the epoch last moved.
   TopicPartitionCounts subscribed_metadata_;
   bool metadata_dirty_ = true;  // members left since the last refresh
+  // After a restore: the hash the records held, until the first refresh
+  // compares the current topics with it.
+  std::optional<int64_t> restored_hash_;
   std::optional<uint64_t> refreshed_version_;
   std::map<std::string, std::regex, std::less<>> regex_cache_;
 };

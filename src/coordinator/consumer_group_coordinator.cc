@@ -87,11 +87,15 @@ ConsumerHeartbeatResponse ConsumerGroupCoordinator::heartbeat(ConsumerHeartbeatR
   if (req.member_id.empty()) req.member_id = ids_.uuid();
   ConsumerGroup& g = *it->second;
   g.expire(now_ms);  // so that the outcome does not depend on when the driver ticked
-  return g.heartbeat(req, topics, topics_version, config_, now_ms);
+  auto resp = g.heartbeat(req, topics, topics_version, config_, now_ms);
+  persist(g.group_id());
+  return resp;
 }
 
 void ConsumerGroupCoordinator::tick(int64_t now_ms) {
-  for (auto& [id, g] : groups_) g->expire(now_ms);
+  for (auto& [id, g] : groups_) {
+    if (!g->expire(now_ms).empty()) persist(id);
+  }
 }
 
 std::optional<int64_t> ConsumerGroupCoordinator::next_deadline_ms() const {
@@ -110,14 +114,95 @@ const ConsumerGroup* ConsumerGroupCoordinator::group(std::string_view group_id) 
 
 void ConsumerGroupCoordinator::unload(int32_t partition) {
   std::erase_if(groups_, [&](const auto& kv) { return kv.second->offsets_partition() == partition; });
+  std::erase_if(written_, [&](const auto& kv) { return kv.second.partition == partition; });
+  std::erase_if(staged_, [&](const auto& kv) { return kv.second.partition == partition; });
 }
 
 ErrorCode ConsumerGroupCoordinator::delete_group(std::string_view group_id) {
   auto it = groups_.find(group_id);
   if (it == groups_.end()) return ErrorCode::kGroupIdNotFound;
   if (!it->second->members().empty()) return ErrorCode::kNonEmptyGroup;
+  const std::string id = it->first;
   groups_.erase(it);
+  persist(id);
   return ErrorCode::kNone;
+}
+
+void ConsumerGroupCoordinator::persist(const std::string& group_id) {
+  auto g = groups_.find(group_id);
+  auto w = written_.find(group_id);
+  if (g == groups_.end() && w == written_.end()) return;
+  const int32_t p = g != groups_.end() ? g->second->offsets_partition() : w->second.partition;
+  ConsumerRecordImage now;
+  if (g != groups_.end()) now = g->second->record_image();
+  static const ConsumerRecordImage kNothing;
+  const ConsumerRecordImage& before = w != written_.end() ? w->second.image : kNothing;
+  auto emit = [&](ConsumerRecordType type, const std::string& member, std::optional<ConsumerRecordValue> v) {
+    records_.push_back({p, {type, group_id, member}, std::move(v)});
+  };
+  // Writes: member metadata, group epoch, target (members, then its
+  // epoch), current assignments -- so that a reader never sees an epoch
+  // before what it covers.
+  const ConsumerRecordType order[] = {ConsumerRecordType::kMemberMetadata, ConsumerRecordType::kGroupMetadata,
+                                      ConsumerRecordType::kTargetAssignmentMember,
+                                      ConsumerRecordType::kTargetAssignmentMetadata,
+                                      ConsumerRecordType::kCurrentMemberAssignment};
+  for (ConsumerRecordType type : order) {
+    for (const auto& [key, value] : now) {
+      if (key.first != type) continue;
+      auto b = before.find(key);
+      if (b == before.end() || !(b->second == value)) emit(type, key.second, value);
+    }
+  }
+  // Tombstones: members' records first, then the group's.
+  const ConsumerRecordType gone_order[] = {
+      ConsumerRecordType::kCurrentMemberAssignment, ConsumerRecordType::kTargetAssignmentMember,
+      ConsumerRecordType::kMemberMetadata, ConsumerRecordType::kTargetAssignmentMetadata,
+      ConsumerRecordType::kGroupMetadata};
+  for (ConsumerRecordType type : gone_order) {
+    for (const auto& [key, value] : before) {
+      if (key.first == type && !now.contains(key)) emit(type, key.second, std::nullopt);
+    }
+  }
+  if (g == groups_.end()) {
+    written_.erase(w);
+  } else {
+    Written& out = written_[group_id];
+    out.partition = p;
+    out.image = std::move(now);
+  }
+}
+
+void ConsumerGroupCoordinator::begin_loading(int32_t partition) { unload(partition); }
+
+void ConsumerGroupCoordinator::replay(int32_t partition, const ConsumerRecordKey& key,
+                                      const std::optional<ConsumerRecordValue>& value) {
+  if (key.type == ConsumerRecordType::kPartitionMetadata) return;  // not used: the metadata hash serves
+  Written& s = staged_[key.group_id];
+  s.partition = partition;
+  const std::pair<ConsumerRecordType, std::string> k{key.type, key.member_id};
+  if (!value || record_type_of(*value) != key.type) {
+    s.image.erase(k);
+    return;
+  }
+  s.image[k] = *value;
+}
+
+void ConsumerGroupCoordinator::complete_loading(int32_t partition, int64_t now_ms) {
+  for (auto it = staged_.begin(); it != staged_.end();) {
+    if (it->second.partition != partition) {
+      ++it;
+      continue;
+    }
+    auto g = ConsumerGroup::restore(it->first, partition, it->second.image, now_ms, config_);
+    if (g) {
+      // What the log holds: the group's next change writes what differs
+      // (records of members without metadata get their tombstones then).
+      written_[it->first] = std::move(it->second);
+      groups_[it->first] = std::move(g);
+    }
+    it = staged_.erase(it);
+  }
 }
 
 }  // namespace moldau::coordinator

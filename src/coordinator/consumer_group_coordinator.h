@@ -1,8 +1,10 @@
 // The consumer groups (KIP-848) of one broker: ConsumerGroupHeartbeat
 // validated and routed to its ConsumerGroup, member ids for version 0,
 // session deadlines, and the views ConsumerGroupDescribe, ListGroups and the
-// offset calls need. Pure like GroupCoordinator; it keeps its groups in
-// memory only (docs/groups.md, "KIP-848": what a restart keeps).
+// offset calls need. Pure like GroupCoordinator. Every change of a group
+// leaves records for __consumer_offsets (take_records: the keys whose value
+// changed, tombstones for members and groups that are gone), and loading a
+// partition replays them (docs/groups.md, "KIP-848": what is persisted).
 //
 // The driver decides beforehand whether this broker coordinates the group
 // (its __consumer_offsets partition) and whether a classic group already
@@ -15,6 +17,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "coordinator/consumer_group.h"
 #include "coordinator/member_id.h"
@@ -55,11 +59,36 @@ class ConsumerGroupCoordinator {
   // group, else the group is forgotten.
   ErrorCode delete_group(std::string_view group_id);
 
+  // --- persistence
+  // The records the calls since the last take_records left, in order: for
+  // each changed group its member metadata, group metadata, target
+  // assignment and current assignment records whose value changed; for a
+  // member or group that is gone, tombstones (members' first).
+  std::vector<ConsumerGroupRecord> take_records() { return std::exchange(records_, {}); }
+  // Loading a partition of __consumer_offsets: begin_loading drops what the
+  // partition had, replay takes each record in log order (the last of each
+  // key wins, a tombstone deletes it), complete_loading builds the groups.
+  void begin_loading(int32_t partition);
+  void replay(int32_t partition, const ConsumerRecordKey& key, const std::optional<ConsumerRecordValue>& value);
+  void complete_loading(int32_t partition, int64_t now_ms);
+
  private:
+  // Emits the records that bring what was written for `group_id` to what
+  // the group is now (nothing written: the group is gone).
+  void persist(const std::string& group_id);
   ConsumerGroupConfig config_;
   int32_t num_partitions_;
   MemberIdGenerator ids_;
   std::map<std::string, std::unique_ptr<ConsumerGroup>, std::less<>> groups_;
+  struct Written {
+    int32_t partition = 0;
+    ConsumerRecordImage image;
+  };
+  // What the log holds for each group (as far as this coordinator wrote or
+  // loaded it); during a load, what the records so far say.
+  std::map<std::string, Written, std::less<>> written_;
+  std::map<std::string, Written, std::less<>> staged_;
+  std::vector<ConsumerGroupRecord> records_;
 };
 
 }  // namespace moldau::coordinator

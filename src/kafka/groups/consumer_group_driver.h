@@ -5,9 +5,13 @@
 // broker coordinates a group (the classic driver's __consumer_offsets
 // partitions) and whether the id is taken by a classic group.
 //
-// Heartbeats are answered at once (nothing is held) and nothing is written
-// to __consumer_offsets: membership lives in memory; committed offsets go
-// through the classic driver and persist as before.
+// The records each event leaves (coordinator::ConsumerGroupCoordinator::
+// take_records) are encoded (topic names to ids) and appended to
+// __consumer_offsets through the classic driver before the heartbeat is
+// answered; on a failed append the heartbeat gets the mapped error and the
+// partition is reloaded. Loading a partition (the classic driver's load)
+// hands this driver the records of types 3-8, which it decodes and replays.
+// Committed offsets go through the classic driver as before.
 //
 // Used only on the broker's event-loop thread.
 #pragma once
@@ -15,6 +19,7 @@
 #include <asio.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,14 +45,23 @@ class ConsumerGroupDriver {
   coordinator::ConsumerGroupCoordinator& core() { return core_; }
   const coordinator::ConsumerGroupCoordinator& core() const { return core_; }
 
-  // The topics (names, ids, partition counts) from a new image; drops the
-  // groups of partitions the classic driver no longer leads.
+  // The topics (names, ids, partition counts) from a new image. Call before
+  // the classic driver loads partitions of the image.
+  void set_topics(const metadata::MetadataImage& image);
+  // set_topics, then drops the groups of partitions the classic driver no
+  // longer leads.
   void on_metadata(const metadata::MetadataImage& image);
 
   // NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS from the classic driver's
   // partition state, GROUP_ID_NOT_FOUND when a classic group with members
   // uses the id, else the coordinator's answer.
-  coordinator::ConsumerHeartbeatResponse heartbeat(coordinator::ConsumerHeartbeatRequest req);
+  // `done` runs once the heartbeat's records are appended (at once when it
+  // has none).
+  void heartbeat(coordinator::ConsumerHeartbeatRequest req,
+                 std::function<void(const coordinator::ConsumerHeartbeatResponse&)> done);
+  // DeleteGroups, or a classic group taking the id (the coordinator's
+  // delete_group); the tombstones are appended in the background.
+  ErrorCode delete_group(std::string_view group_id);
   // The group's partition state as an error (kNone: active here).
   ErrorCode coordinator_status(std::string_view group_id) const;
 
@@ -62,6 +76,10 @@ class ConsumerGroupDriver {
 
  private:
   void schedule();
+  // Encodes and appends what the coordinator left; `done` gets the mapped
+  // append error (kNone on success or when there was nothing).
+  void flush(std::function<void(ErrorCode)> done);
+  std::optional<coordinator::RecordTopicId> record_id(std::string_view name) const;
 
   asio::io_context& io_;
   coordinator::ConsumerGroupCoordinator core_;

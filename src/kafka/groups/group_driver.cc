@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "kafka/broker.h"
 #include "kafka/groups/consumer_group_driver.h"
+#include "coordinator/consumer_group_records.h"
 #include "kafka/handlers/util.h"
 #include "metadata/broker_config.h"
 #include "metadata/controller.h"
@@ -250,6 +251,7 @@ void GroupDriver::load(int32_t partition) {
     apply(core_.unload(partition, clock_()));
   }
   core_.begin_loading(partition);
+  if (observer_.begin) observer_.begin(partition);
   size_t records = 0, skipped = 0;
   Status s = log_.read_batches(partition, [&](const OffsetsLog::BatchInfo& b, const protocol::Record& r) {
     if (b.control) {
@@ -261,6 +263,11 @@ void GroupDriver::load(int32_t partition) {
       return;
     }
     ++records;
+    // Consumer-group records (KIP-848) go to their driver too.
+    if (observer_.record && !b.transactional && r.key->size() >= 2 &&
+        c::is_consumer_record_type(int16_t(uint16_t((*r.key)[0]) << 8 | (*r.key)[1]))) {
+      observer_.record(partition, *r.key, r.value);
+    }
     Status rs = b.transactional && b.producer_id >= 0 ? core_.replay_txn(partition, b.producer_id, *r.key, r.value)
                                                       : core_.replay(partition, *r.key, r.value);
     if (!rs) {
@@ -272,9 +279,11 @@ void GroupDriver::load(int32_t partition) {
   if (!s) {
     MOLDAU_LOG_ERROR("cannot load __consumer_offsets-{}: {}", partition, s.error().message);
     apply(core_.unload(partition, clock_()));
+    if (observer_.unload) observer_.unload(partition);
     return;
   }
   core_.complete_loading(partition, clock_());
+  if (observer_.complete) observer_.complete(partition);
   if (records > 0) {
     MOLDAU_LOG_INFO("loaded __consumer_offsets-{}: {} records{}", partition, records,
                     skipped ? fmt::format(" ({} skipped)", skipped) : std::string());
@@ -285,6 +294,7 @@ void GroupDriver::load(int32_t partition) {
 void GroupDriver::unload(int32_t partition) {
   if (core_.partition_state(partition) == c::PartitionState::kNotLeader) return;
   apply(core_.unload(partition, clock_()));
+  if (observer_.unload) observer_.unload(partition);
 }
 
 void GroupDriver::reload(int32_t partition) {
@@ -391,6 +401,7 @@ BrokerGroups::~BrokerGroups() {
 }
 
 void BrokerGroups::on_metadata_change(const metadata::MetadataImage& image) {
+  consumer_->set_topics(image);  // loading names the topic ids of consumer-group records
   driver_->sync_leadership(image, broker_.node_id());
   consumer_->on_metadata(image);
 }

@@ -105,6 +105,20 @@ class GroupDriver {
     return core_.describe_groups(ids);
   }
 
+  // --- the consumer groups (KIP-848) share __consumer_offsets: their
+  // driver appends its records through here and sees the records of their
+  // types (keys 3-8) when a partition loads.
+  void append(std::vector<coordinator::OffsetsRecord> records, std::function<void(ErrorCode)> done) {
+    persist(std::move(records), std::move(done));
+  }
+  struct LoadObserver {
+    std::function<void(int32_t partition)> begin;
+    std::function<void(int32_t partition, ByteSpan key, std::optional<ByteSpan> value)> record;
+    std::function<void(int32_t partition)> complete;
+    std::function<void(int32_t partition)> unload;
+  };
+  void set_load_observer(LoadObserver o) { observer_ = std::move(o); }
+
   // Fires due deadlines now (the timer calls this; tests may too).
   void tick();
   // When the timer is armed for, if it is (tests).
@@ -137,6 +151,7 @@ class GroupDriver {
   coordinator::RequestHandle next_handle_ = 1;
   std::unordered_map<coordinator::RequestHandle, Deliver> held_;
   bool shut_down_ = false;
+  LoadObserver observer_;
   // Guards the driver in callbacks that may outlive it (timer, appends).
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -158,7 +158,7 @@ void handle_delete_groups(Broker& broker, RequestContext& ctx) {
   for (const auto& id : req.groups_names) {
     const bool ours = consumer && consumer->coordinator_status(id) == ErrorCode::kNone && consumer->group(id);
     if (ours) {
-      ErrorCode e = consumer->core().delete_group(id);
+      ErrorCode e = consumer->delete_group(id);
       if (e != ErrorCode::kNone) {
         (*early)[id] = e;
         continue;

@@ -83,21 +83,22 @@ void handle_consumer_group_heartbeat(Broker& broker, RequestContext& ctx) {
   }
   h.client_id = ctx.client_id();
   h.client_host = group_detail::client_host(ctx.connection()->peer());
-  auto r = d->heartbeat(std::move(h));
-  protocol::ConsumerGroupHeartbeatResponse resp;
-  resp.error_code = wire(r.error);
-  resp.error_message = r.error_message;
-  if (r.error == ErrorCode::kNone) {
-    resp.member_id = r.member_id;
-    resp.member_epoch = r.member_epoch;
-    resp.heartbeat_interval_ms = r.heartbeat_interval_ms;
-    if (r.assignment) {
-      resp.assignment.emplace();
-      resp.assignment->topic_partitions =
-          to_wire<protocol::ConsumerGroupHeartbeatResponse::TopicPartitions>(*d, *r.assignment, false);
+  d->heartbeat(std::move(h), [ctx, d](const c::ConsumerHeartbeatResponse& r) mutable {
+    protocol::ConsumerGroupHeartbeatResponse resp;
+    resp.error_code = wire(r.error);
+    resp.error_message = r.error_message;
+    if (r.error == ErrorCode::kNone) {
+      resp.member_id = r.member_id;
+      resp.member_epoch = r.member_epoch;
+      resp.heartbeat_interval_ms = r.heartbeat_interval_ms;
+      if (r.assignment) {
+        resp.assignment.emplace();
+        resp.assignment->topic_partitions =
+            to_wire<protocol::ConsumerGroupHeartbeatResponse::TopicPartitions>(*d, *r.assignment, false);
+      }
     }
-  }
-  ctx.respond(resp);
+    ctx.respond(resp);
+  });
 }
 
 void handle_consumer_group_describe(Broker& broker, RequestContext& ctx) {

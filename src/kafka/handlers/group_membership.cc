@@ -73,7 +73,7 @@ void handle_join_group(Broker& broker, RequestContext& ctx) {
   // One namespace with the consumer groups (KIP-848): a consumer group with
   // members keeps its id; an empty one gives it up.
   if (auto* cd = groups::consumer_driver_of(broker); cd && cd->coordinator_status(j.group_id) == ErrorCode::kNone) {
-    if (cd->core().delete_group(j.group_id) == ErrorCode::kNonEmptyGroup) {
+    if (cd->delete_group(j.group_id) == ErrorCode::kNonEmptyGroup) {
       protocol::JoinGroupResponse resp;
       resp.error_code = wire(ErrorCode::kInconsistentGroupProtocol);
       resp.protocol_name = std::string();
