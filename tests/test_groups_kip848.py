@@ -22,6 +22,7 @@ group member: it prints ASSIGN/REVOKE/R(ecord)/COMMITFAIL lines and stops on SIG
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -660,6 +661,23 @@ def test_membership_survives_a_restart_on_the_wire(broker_factory):
                     sorted(p for _, ps in owned[m] for p in ps), h
         [g] = describe_v0(conn, [group])
         assert summary(g) == summary(before), (g, before)
+
+    # Kafka's own tool decodes the records (kafka-dump-log --offsets-decoder).
+    from harness.util import kafka_tool
+    b.stop()
+    logs = [str(f) for d in b.data_dir.glob("__consumer_offsets-*") for f in d.glob("*.log") if f.stat().st_size]
+    assert logs, "no __consumer_offsets segment written"
+    r = kafka_tool("kafka-dump-log", "--offsets-decoder", "--files", ",".join(logs), timeout=120)
+    r.check("kafka-dump-log")
+    ours = [line for line in r.stdout.splitlines() if group in line]
+    assert ours, r.stdout[-3000:]
+    bad = [line for line in ours if re.search(r"unknown|error|exception|fail", line, re.I)]
+    assert not bad, bad[:5]
+    for m in ids:
+        member_lines = "\n".join(line for line in ours if m in line)
+        assert "subscribedTopicNames" in member_lines and topic in member_lines, member_lines[:3000]
+        assert "memberEpoch" in member_lines and "assignedPartitions" in member_lines, member_lines[:3000]
+    assert any('"epoch"' in line for line in ours), ours[:5]
 
 
 if __name__ == "__main__" and len(sys.argv) >= 2 and sys.argv[1] == "member":
