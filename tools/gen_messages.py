@@ -102,9 +102,51 @@ INT_RANGES = {"int8": (-2**7, 2**7 - 1), "int16": (-2**15, 2**15 - 1),
               "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1)}
 
 
+# ---- strong types (docs/protocol.md, "Strong types") ----------------------------
+#
+# Integer fields that hold an id or offset get a moldau::StrongInt type from
+# src/base/ids.h instead of the plain integer. It converts implicitly from and
+# to the integer (so encode/decode, defaults and most handler code are
+# unchanged), but never into another strong type.
+
+PARTITION_NAMES = {"PartitionIndex", "Partition", "PartitionId",
+                   "PartitionIndexes", "Partitions"}
+LEADER_EPOCH_NAMES = {"LeaderEpoch", "CurrentLeaderEpoch", "CommittedLeaderEpoch",
+                      "LastFetchedEpoch"}
+# (struct, field) pairs whose name alone is ambiguous.
+LEADER_EPOCH_IN = {("EpochEndOffset", "Epoch"), ("SnapshotId", "Epoch")}
+OFFSET_NAMES = {"HighWatermark", "LowWatermark"}  # plus every int64 "...Offset"
+STRONG_REP = {"Offset": "int64", "PartitionId": "int32", "NodeId": "int32",
+              "LeaderEpoch": "int32", "ProducerId": "int64", "ProducerEpoch": "int16"}
+
+
+def strong_type(f):
+    """The strong C++ type of an integer field (or array element), or None."""
+    e, n = f.elem, f.name
+    t = None
+    if f.entity == "brokerId" or n == "NodeId":
+        t = "NodeId"
+    elif f.entity == "producerId":
+        t = "ProducerId"
+    elif n in PARTITION_NAMES or (n == "Index" and "Partition" in (f.parent or "")):
+        t = "PartitionId"
+    elif n in LEADER_EPOCH_NAMES or (f.parent, n) in LEADER_EPOCH_IN:
+        t = "LeaderEpoch"
+    elif n.endswith("ProducerEpoch"):
+        t = "ProducerEpoch"
+    elif n.endswith("Offset") or n in OFFSET_NAMES:
+        t = "Offset"
+    if t is None or STRONG_REP[t] != e:
+        # e.g. DescribeProducers' int32 ProducerEpoch stays a plain integer.
+        return None
+    return t
+
+
 class Field:
-    def __init__(self, d, msg):
+    def __init__(self, d, msg, parent=None):
         self.name = d["name"]
+        self.parent = parent  # enclosing struct's name (None at message level)
+        self.entity = d.get("entityType")
         self.cpp = snake(self.name)
         self.type = d["type"]
         self.versions = parse_versions(d.get("versions"))
@@ -117,7 +159,8 @@ class Field:
         self.is_array = self.type.startswith("[]")
         self.elem = self.type[2:] if self.is_array else self.type
         self.is_struct = self.elem not in PRIMS and self.elem not in VARLEN
-        self.fields = [Field(x, msg) for x in d.get("fields", [])]
+        self.fields = [Field(x, msg, self.elem) for x in d.get("fields", [])]
+        self.strong = strong_type(self)
         if self.tagged is not None:
             if self.tag is None:
                 raise SystemExit(f"{msg}.{self.name}: taggedVersions without tag")
@@ -152,7 +195,8 @@ class Message:
         self.structs = {}  # name -> Struct
         common = {}
         for cs in d.get("commonStructs", []):
-            common[cs["name"]] = Struct(cs["name"], [Field(x, self.name) for x in cs["fields"]])
+            common[cs["name"]] = Struct(cs["name"],
+                                        [Field(x, self.name, cs["name"]) for x in cs["fields"]])
         self._collect(self.fields, common)
         for name, s in common.items():
             if name not in self.structs:
@@ -267,6 +311,8 @@ def wrap_if(c, lines, indent):
 def elem_cpp(f):
     if f.is_struct:
         return f.elem
+    if f.strong:
+        return f.strong
     if f.elem in PRIMS:
         return PRIMS[f.elem][0]
     if f.elem == "string":
@@ -280,6 +326,8 @@ def field_cpp(f):
         return f"std::optional<{t}>" if f.nullable_ever() else t
     if f.is_struct:
         return f"std::optional<{f.elem}>" if f.nullable_ever() else f.elem
+    if f.strong:
+        return f.strong
     if f.type in PRIMS:
         return PRIMS[f.type][0]
     if f.type == "string":
@@ -657,7 +705,8 @@ def gen_header(msg):
            "#pragma once", "",
            "#include <cstddef>", "#include <cstdint>", "#include <optional>",
            "#include <string>", "#include <vector>", "",
-           '#include "base/bytes.h"', '#include "protocol/records.h"',
+           '#include "base/bytes.h"', '#include "base/ids.h"',
+           '#include "protocol/records.h"',
            '#include "protocol/uuid.h"', '#include "protocol/wire.h"', "",
            "namespace moldau::protocol {", ""]
     # Nested structs are defined complete at namespace scope and aliased into

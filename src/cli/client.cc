@@ -114,8 +114,11 @@ ClusterMetadata ClusterMetadata::from(const protocol::MetadataResponse& resp) {
     ti.internal = t.is_internal;
     ti.error = ErrorCode(t.error_code);
     for (const auto& p : t.partitions) {
-      ti.partitions.push_back({p.partition_index, ErrorCode(p.error_code), p.leader_id,
-                               p.leader_epoch, p.replica_nodes, p.isr_nodes, p.offline_replicas});
+      using Ids = std::vector<int32_t>;
+      ti.partitions.push_back({p.partition_index, ErrorCode(p.error_code), p.leader_id, p.leader_epoch,
+                               Ids(p.replica_nodes.begin(), p.replica_nodes.end()),
+                               Ids(p.isr_nodes.begin(), p.isr_nodes.end()),
+                               Ids(p.offline_replicas.begin(), p.offline_replicas.end())});
     }
     std::sort(ti.partitions.begin(), ti.partitions.end(),
               [](const auto& a, const auto& b) { return a.partition < b.partition; });

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "base/ids.h"
+
 namespace moldau::cli {
 
 enum class OutputFormat { kTable, kJson };
@@ -55,6 +57,9 @@ class Json {
   Json(bool b) : v_(b) {}
   Json(int v) : v_(int64_t(v)) {}
   Json(int64_t v) : v_(v) {}
+  // Offsets, partition and node ids (base/ids.h) are written as numbers.
+  template <typename Tag, typename Rep>
+  Json(StrongInt<Tag, Rep> v) : v_(int64_t(v.value())) {}
   Json(unsigned v) : v_(int64_t(v)) {}
   Json(uint64_t v) : v_(int64_t(v)) {}
   Json(double v) : v_(v) {}

@@ -114,7 +114,9 @@ Result<TxnDescription> describe_one(Client& client, const std::string& id) {
     d.producer_epoch = s.producer_epoch;
     d.timeout_ms = s.transaction_timeout_ms;
     d.start_ms = s.transaction_start_time_ms;
-    for (const auto& t : s.topics) d.topics.push_back({t.topic, t.partitions});
+    for (const auto& t : s.topics) {
+      d.topics.push_back({t.topic, std::vector<int32_t>(t.partitions.begin(), t.partitions.end())});
+    }
     return d;
   }
 }

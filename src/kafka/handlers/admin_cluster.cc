@@ -95,8 +95,8 @@ DtpResponse::DescribeTopicPartitionsResponsePartition describe_partition(const m
   // A leader that is not registered cannot be reached: no leader, as Kafka says.
   out.leader_id = image.broker(p.leader) ? p.leader : -1;
   out.leader_epoch = p.leader_epoch;
-  out.replica_nodes = p.replicas;
-  out.isr_nodes = p.isr;
+  out.replica_nodes.assign(p.replicas.begin(), p.replicas.end());
+  out.isr_nodes.assign(p.isr.begin(), p.isr.end());
   out.eligible_leader_replicas.emplace();  // no ELR (KIP-966) yet: empty lists
   out.last_known_elr.emplace();
   for (int32_t r : p.replicas) {
@@ -161,7 +161,7 @@ DtpResponse describe_topic_partitions(const metadata::MetadataImage& image,
     out.is_internal = metadata::is_internal_topic(name);
     out.topic_authorized_operations = topic_authorized_operations();
     const int64_t size = int64_t(t->partitions.size());
-    const int64_t start = req.cursor && name == cursor_topic ? req.cursor->partition_index : 0;
+    const int64_t start = req.cursor && name == cursor_topic ? req.cursor->partition_index.value() : 0;
     const int64_t end = std::min(size, start + remaining);
     for (int64_t p = start; p < end; ++p) out.partitions.push_back(describe_partition(image, t->partitions[size_t(p)]));
     if (end < size) {

@@ -102,14 +102,14 @@ TEST(AdminDescribeTopicPartitions, AllTopicsSortedWithPartitions) {
   EXPECT_EQ(b.partitions[0].partition_index, 0);
   EXPECT_EQ(b.partitions[0].leader_id, 1);
   EXPECT_EQ(b.partitions[0].leader_epoch, 4);
-  EXPECT_EQ(b.partitions[0].replica_nodes, (std::vector<int32_t>{1, 2}));
-  EXPECT_EQ(b.partitions[0].isr_nodes, (std::vector<int32_t>{1}));
+  EXPECT_EQ(b.partitions[0].replica_nodes, (std::vector<NodeId>{1, 2}));
+  EXPECT_EQ(b.partitions[0].isr_nodes, (std::vector<NodeId>{1}));
   EXPECT_TRUE(b.partitions[0].offline_replicas.empty());
-  EXPECT_EQ(b.partitions[0].eligible_leader_replicas, std::vector<int32_t>{});
+  EXPECT_EQ(b.partitions[0].eligible_leader_replicas, std::vector<NodeId>{});
   // Partition 2: leader 9 is not registered, so no leader and 9 is offline.
   EXPECT_EQ(b.partitions[2].leader_id, -1);
-  EXPECT_EQ(b.partitions[2].replica_nodes, (std::vector<int32_t>{9, 1}));
-  EXPECT_EQ(b.partitions[2].offline_replicas, (std::vector<int32_t>{9}));
+  EXPECT_EQ(b.partitions[2].replica_nodes, (std::vector<NodeId>{9, 1}));
+  EXPECT_EQ(b.partitions[2].offline_replicas, (std::vector<NodeId>{9}));
 }
 
 TEST(AdminDescribeTopicPartitions, NamedTopicsIncludingUnknownAndInvalid) {

@@ -20,7 +20,8 @@ Result<metadata::CreatableTopic> to_creatable_topic(const protocol::CreateTopics
   out.replication_factor = t.replication_factor;
   for (const auto& a : t.assignments) {
     // A map would silently keep one of two assignments for a partition.
-    if (!out.assignments.emplace(a.partition_index, a.broker_ids).second) {
+    const std::vector<int32_t> brokers(a.broker_ids.begin(), a.broker_ids.end());
+    if (!out.assignments.emplace(a.partition_index, brokers).second) {
       return Error{ErrorCode::kInvalidReplicaAssignment,
                    fmt::format("Found multiple manual partition assignments for partition {}", a.partition_index)};
     }
@@ -88,7 +89,7 @@ metadata::CreatePartitionsTopic to_create_partitions_topic(
   out.count = t.count;
   if (t.assignments) {
     auto& a = out.assignments.emplace();
-    for (const auto& one : *t.assignments) a.push_back(one.broker_ids);
+    for (const auto& one : *t.assignments) a.emplace_back(one.broker_ids.begin(), one.broker_ids.end());
   }
   return out;
 }

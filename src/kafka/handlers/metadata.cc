@@ -28,8 +28,8 @@ void describe_topic(const metadata::TopicImage& t, MetadataResponse::MetadataRes
     pr.partition_index = p.partition;
     pr.leader_id = p.leader;
     pr.leader_epoch = p.leader_epoch;
-    pr.replica_nodes = p.replicas;
-    pr.isr_nodes = p.isr;
+    pr.replica_nodes.assign(p.replicas.begin(), p.replicas.end());
+    pr.isr_nodes.assign(p.isr.begin(), p.isr.end());
     pr.error_code = wire(p.leader < 0 ? ErrorCode::kLeaderNotAvailable : ErrorCode::kNone);
   }
 }

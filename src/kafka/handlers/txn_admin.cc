@@ -52,7 +52,7 @@ void handle_describe_transactions(Broker& broker, RequestContext& ctx) {
     s.transaction_start_time_ms = d.start_ms;
     s.producer_id = d.producer_id;
     s.producer_epoch = d.producer_epoch;
-    std::map<std::string, std::vector<int32_t>> by_topic;
+    std::map<std::string, std::vector<PartitionId>> by_topic;
     for (const auto& tp : d.partitions) by_topic[tp.topic].push_back(tp.partition);
     for (auto& [topic, parts] : by_topic) {
       auto& td = s.topics.emplace_back();
@@ -74,7 +74,8 @@ void handle_list_transactions(Broker& broker, RequestContext& ctx) {
     return;
   }
   const int64_t duration = ctx.api_version() >= 1 ? req.duration_filter : -1;
-  auto listed = driver->core().list(req.state_filters, req.producer_id_filters, duration, now_ms());
+  const std::vector<int64_t> producer_ids(req.producer_id_filters.begin(), req.producer_id_filters.end());
+  auto listed = driver->core().list(req.state_filters, producer_ids, duration, now_ms());
   resp.unknown_state_filters = std::move(listed.unknown_state_filters);
   for (auto& t : listed.transactions) {
     auto& s = resp.transaction_states.emplace_back();
