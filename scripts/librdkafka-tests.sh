@@ -181,6 +181,18 @@ run() {
     [ -f "$suite_dir/test.conf" ] && grep -v '^[[:space:]]*#' "$suite_dir/test.conf" || true
   } >"$conf"
 
+  # Tests that create topics with Kafka's own scripts (0052: a LogAppendTime topic)
+  # call $KAFKA_PATH/bin/kafka-topics.sh --bootstrap-server $BROKERS: give them
+  # bin/*.sh wrappers around tests/kafka_tool.sh (Kafka's jars from Maven Central).
+  local kafka_path="$out/kafka-path" tool
+  mkdir -p "$kafka_path/bin"
+  for tool in kafka-topics kafka-configs kafka-consumer-groups kafka-console-producer \
+              kafka-console-consumer kafka-get-offsets kafka-delete-records kafka-transactions; do
+    printf '#!/usr/bin/env bash\nexec bash %q %s "$@"\n' "$root/tests/kafka_tool.sh" "$tool" \
+      >"$kafka_path/bin/$tool.sh"
+    chmod +x "$kafka_path/bin/$tool.sh"
+  done
+
   local pass=0 fail=0 skipped=0 failed=() t rc t0 secs
   for t in "${tests[@]}"; do
     t0=$SECONDS
@@ -191,6 +203,7 @@ run() {
     (
       cd "$work"
       export LD_LIBRARY_PATH="$d/src:$d/src-cpp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+      export KAFKA_PATH="$kafka_path" BROKERS="$bootstrap"
       export TESTS="$t" TEST_SCENARIO="$scenario" TEST_MODE=bare RDKAFKA_TEST_CONF="$conf" RDKAFKA_GITVER="$want_version"
       # shellcheck disable=SC2086
       timeout -k 10 "$timeout_s" "$d/tests/test-runner" -L ${LIBRDKAFKA_TEST_ARGS:-}
