@@ -11,12 +11,7 @@ namespace moldau::kafka {
 
 void handle_describe_producers(Broker& broker, RequestContext& ctx) {
   protocol::DescribeProducersRequest req;
-  if (!ctx.decode(req)) {
-    MOLDAU_LOG_WARN("closing connection from {}: malformed DescribeProducers v{} request",
-                    ctx.connection()->peer(), ctx.api_version());
-    ctx.close_connection();
-    return;
-  }
+  if (!ctx.decode_or_close(req, "DescribeProducers")) return;
   auto image = broker.controller().image();
   protocol::DescribeProducersResponse resp;
   for (const auto& t : req.topics) {

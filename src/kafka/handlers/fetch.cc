@@ -156,12 +156,7 @@ FetchResponse build_response(Broker& broker, FetchOp& op, std::vector<Candidate>
 
 void handle_fetch(Broker& broker, RequestContext& ctx) {
   auto op = std::make_shared<FetchOp>(FetchOp{ctx, {}, {}, {}, {}});
-  if (!ctx.decode(op->req)) {
-    MOLDAU_LOG_WARN("closing connection from {}: malformed Fetch v{} request", ctx.connection()->peer(),
-                    ctx.api_version());
-    ctx.close_connection();
-    return;
-  }
+  if (!ctx.decode_or_close(op->req, "Fetch")) return;
   const bool v13 = ctx.api_version() >= 13;
   auto image = broker.controller().image();
   auto topic_name = [&](const std::string& name, const protocol::Uuid& id) -> std::optional<std::string> {

@@ -25,15 +25,6 @@ namespace c = coordinator;
 
 namespace {
 
-template <typename Req>
-bool decode_or_close(RequestContext& ctx, Req& req, const char* name) {
-  if (ctx.decode(req)) return true;
-  MOLDAU_LOG_WARN("closing connection from {}: malformed {} v{} request", ctx.connection()->peer(), name,
-                  ctx.api_version());
-  ctx.close_connection();
-  return false;
-}
-
 bool iequals(const std::string& a, const std::string& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
@@ -44,7 +35,7 @@ bool iequals(const std::string& a, const std::string& b) {
 
 void handle_list_groups(Broker& broker, RequestContext& ctx) {
   protocol::ListGroupsRequest req;
-  if (!decode_or_close(ctx, req, "ListGroups")) return;
+  if (!ctx.decode_or_close(req, "ListGroups")) return;
   auto* driver = group_detail::driver_or_close(broker, ctx);
   if (!driver) return;
   protocol::ListGroupsResponse resp;
@@ -114,7 +105,7 @@ void describe_consumer_group(const c::ConsumerGroup& g, protocol::DescribeGroups
 
 void handle_describe_groups(Broker& broker, RequestContext& ctx) {
   protocol::DescribeGroupsRequest req;
-  if (!decode_or_close(ctx, req, "DescribeGroups")) return;
+  if (!ctx.decode_or_close(req, "DescribeGroups")) return;
   auto* driver = group_detail::driver_or_close(broker, ctx);
   if (!driver) return;
   const auto* consumer = groups::consumer_driver_of(broker);
@@ -145,7 +136,7 @@ void handle_describe_groups(Broker& broker, RequestContext& ctx) {
 
 void handle_delete_groups(Broker& broker, RequestContext& ctx) {
   protocol::DeleteGroupsRequest req;
-  if (!decode_or_close(ctx, req, "DeleteGroups")) return;
+  if (!ctx.decode_or_close(req, "DeleteGroups")) return;
   auto* driver = group_detail::driver_or_close(broker, ctx);
   if (!driver) return;
   // Consumer groups (KIP-848) first: one with members is NON_EMPTY_GROUP;

@@ -17,15 +17,6 @@ namespace c = coordinator;
 
 namespace {
 
-template <typename Req>
-bool decode_or_close(RequestContext& ctx, Req& req, const char* name) {
-  if (ctx.decode(req)) return true;
-  MOLDAU_LOG_WARN("closing connection from {}: malformed {} v{} request", ctx.connection()->peer(), name,
-                  ctx.api_version());
-  ctx.close_connection();
-  return false;
-}
-
 groups::ConsumerGroupDriver* consumer_driver_or_close(Broker& broker, RequestContext& ctx) {
   auto* d = groups::consumer_driver_of(broker);
   if (!d) {
@@ -59,7 +50,7 @@ constexpr int32_t kGroupAuthorizedOperations = (1 << 3) | (1 << 6) | (1 << 8) | 
 
 void handle_consumer_group_heartbeat(Broker& broker, RequestContext& ctx) {
   protocol::ConsumerGroupHeartbeatRequest req;
-  if (!decode_or_close(ctx, req, "ConsumerGroupHeartbeat")) return;
+  if (!ctx.decode_or_close(req, "ConsumerGroupHeartbeat")) return;
   auto* d = consumer_driver_or_close(broker, ctx);
   if (!d) return;
   c::ConsumerHeartbeatRequest h;
@@ -103,7 +94,7 @@ void handle_consumer_group_heartbeat(Broker& broker, RequestContext& ctx) {
 
 void handle_consumer_group_describe(Broker& broker, RequestContext& ctx) {
   protocol::ConsumerGroupDescribeRequest req;
-  if (!decode_or_close(ctx, req, "ConsumerGroupDescribe")) return;
+  if (!ctx.decode_or_close(req, "ConsumerGroupDescribe")) return;
   auto* d = consumer_driver_or_close(broker, ctx);
   if (!d) return;
   using TP = protocol::ConsumerGroupDescribeResponse::TopicPartitions;

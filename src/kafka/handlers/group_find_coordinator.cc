@@ -87,12 +87,7 @@ Coordinator find(Broker& broker, const std::string& key, int8_t key_type) {
 
 void handle_find_coordinator(Broker& broker, RequestContext& ctx) {
   FindCoordinatorRequest req;
-  if (!ctx.decode(req)) {
-    MOLDAU_LOG_WARN("closing connection from {}: malformed FindCoordinator v{} request",
-                    ctx.connection()->peer(), ctx.api_version());
-    ctx.close_connection();
-    return;
-  }
+  if (!ctx.decode_or_close(req, "FindCoordinator")) return;
   FindCoordinatorResponse resp;
   if (ctx.api_version() >= 4) {
     for (const auto& key : req.coordinator_keys) resp.coordinators.push_back(find(broker, key, req.key_type));

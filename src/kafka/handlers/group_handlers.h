@@ -3,11 +3,14 @@
 // (docs/groups.md, "The driver").
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "coordinator/group_events.h"
 #include "kafka/broker.h"
 #include "kafka/groups/group_driver.h"
+#include "metadata/image.h"
 
 namespace moldau::kafka {
 
@@ -38,6 +41,27 @@ inline ErrorCode error_of(const coordinator::Response& r) {
 // The broker's group driver; when there is none the request is answered by
 // closing the connection (the broker was wired without groups).
 groups::GroupDriver* driver_or_close(Broker& broker, RequestContext& ctx);
+
+// Per-partition errors of an offsets request (OffsetCommit, OffsetDelete,
+// TxnOffsetCommit), filled as the request is checked and then answered.
+using PartitionErrors = std::map<coordinator::TopicPartition, ErrorCode>;
+
+// True when the metadata image knows `topic` and it has `partition`.
+inline bool partition_exists(const metadata::MetadataImage& image, const std::string& topic, int32_t partition) {
+  const metadata::TopicImage* t = image.topic(topic);
+  return t && partition >= 0 && size_t(partition) < t->partitions.size();
+}
+
+// Records the coordinator's per-partition results in `errors`.
+inline void record(PartitionErrors& errors, const std::vector<coordinator::PartitionError>& results) {
+  for (const auto& pe : results) errors[pe.tp] = pe.error;
+}
+
+// The error recorded for a partition; NONE when there is none.
+inline ErrorCode error_or_none(const PartitionErrors& errors, const std::string& topic, int32_t partition) {
+  auto it = errors.find({topic, partition});
+  return it == errors.end() ? ErrorCode::kNone : it->second;
+}
 
 }  // namespace group_detail
 }  // namespace moldau::kafka

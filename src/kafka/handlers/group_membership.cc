@@ -41,20 +41,11 @@ namespace {
 
 using group_detail::error_of;
 
-template <typename Req>
-bool decode_or_close(RequestContext& ctx, Req& req, const char* name) {
-  if (ctx.decode(req)) return true;
-  MOLDAU_LOG_WARN("closing connection from {}: malformed {} v{} request", ctx.connection()->peer(), name,
-                  ctx.api_version());
-  ctx.close_connection();
-  return false;
-}
-
 }  // namespace
 
 void handle_join_group(Broker& broker, RequestContext& ctx) {
   protocol::JoinGroupRequest req;
-  if (!decode_or_close(ctx, req, "JoinGroup")) return;
+  if (!ctx.decode_or_close(req, "JoinGroup")) return;
   auto* driver = group_detail::driver_or_close(broker, ctx);
   if (!driver) return;
   c::JoinGroupRequest j;
@@ -110,7 +101,7 @@ void handle_join_group(Broker& broker, RequestContext& ctx) {
 
 void handle_sync_group(Broker& broker, RequestContext& ctx) {
   protocol::SyncGroupRequest req;
-  if (!decode_or_close(ctx, req, "SyncGroup")) return;
+  if (!ctx.decode_or_close(req, "SyncGroup")) return;
   auto* driver = group_detail::driver_or_close(broker, ctx);
   if (!driver) return;
   c::SyncGroupRequest s;
@@ -137,7 +128,7 @@ void handle_sync_group(Broker& broker, RequestContext& ctx) {
 
 void handle_heartbeat(Broker& broker, RequestContext& ctx) {
   protocol::HeartbeatRequest req;
-  if (!decode_or_close(ctx, req, "Heartbeat")) return;
+  if (!ctx.decode_or_close(req, "Heartbeat")) return;
   auto* driver = group_detail::driver_or_close(broker, ctx);
   if (!driver) return;
   c::HeartbeatRequest h;
@@ -154,7 +145,7 @@ void handle_heartbeat(Broker& broker, RequestContext& ctx) {
 
 void handle_leave_group(Broker& broker, RequestContext& ctx) {
   protocol::LeaveGroupRequest req;
-  if (!decode_or_close(ctx, req, "LeaveGroup")) return;
+  if (!ctx.decode_or_close(req, "LeaveGroup")) return;
   auto* driver = group_detail::driver_or_close(broker, ctx);
   if (!driver) return;
   const int16_t v = ctx.api_version();

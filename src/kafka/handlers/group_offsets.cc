@@ -18,27 +18,9 @@ namespace moldau::kafka {
 
 namespace c = coordinator;
 
-namespace {
-
-template <typename Req>
-bool decode_or_close(RequestContext& ctx, Req& req, const char* name) {
-  if (ctx.decode(req)) return true;
-  MOLDAU_LOG_WARN("closing connection from {}: malformed {} v{} request", ctx.connection()->peer(), name,
-                  ctx.api_version());
-  ctx.close_connection();
-  return false;
-}
-
-bool partition_exists(const metadata::MetadataImage& image, const std::string& topic, int32_t partition) {
-  const metadata::TopicImage* t = image.topic(topic);
-  return t && partition >= 0 && size_t(partition) < t->partitions.size();
-}
-
-}  // namespace
-
 void handle_offset_commit(Broker& broker, RequestContext& ctx) {
   auto req = std::make_shared<protocol::OffsetCommitRequest>();
-  if (!decode_or_close(ctx, *req, "OffsetCommit")) return;
+  if (!ctx.decode_or_close(*req, "OffsetCommit")) return;
   auto* driver = group_detail::driver_or_close(broker, ctx);
   if (!driver) return;
   const int16_t v = ctx.api_version();
@@ -50,11 +32,11 @@ void handle_offset_commit(Broker& broker, RequestContext& ctx) {
   commit.member_id = req->member_id;
   commit.group_instance_id = req->group_instance_id;
   commit.retention_time_ms = v <= 4 ? req->retention_time_ms : -1;
-  auto errors = std::make_shared<std::map<c::TopicPartition, ErrorCode>>();
+  auto errors = std::make_shared<group_detail::PartitionErrors>();
   for (const auto& t : req->topics) {
     for (const auto& p : t.partitions) {
       c::TopicPartition tp{t.name, p.partition_index};
-      if (!partition_exists(*image, t.name, p.partition_index)) {
+      if (!group_detail::partition_exists(*image, t.name, p.partition_index)) {
         (*errors)[tp] = ErrorCode::kUnknownTopicOrPartition;
         continue;
       }
@@ -96,8 +78,7 @@ void handle_offset_commit(Broker& broker, RequestContext& ctx) {
       for (const auto& p : t.partitions) {
         auto& op = out.partitions.emplace_back();
         op.partition_index = p.partition_index;
-        auto it = errors->find({t.name, p.partition_index});
-        ErrorCode e = it == errors->end() ? ErrorCode::kNone : it->second;
+        ErrorCode e = group_detail::error_or_none(*errors, t.name, p.partition_index);
         if (group_missing && e == ErrorCode::kIllegalGeneration) e = ErrorCode::kGroupIdNotFound;
         op.error_code = wire(e);
       }
@@ -109,14 +90,14 @@ void handle_offset_commit(Broker& broker, RequestContext& ctx) {
     return;
   }
   driver->commit_offsets(commit, [errors, respond](std::vector<c::PartitionError> result) mutable {
-    for (const auto& pe : result) (*errors)[pe.tp] = pe.error;
+    group_detail::record(*errors, result);
     respond();
   });
 }
 
 void handle_offset_fetch(Broker& broker, RequestContext& ctx) {
   protocol::OffsetFetchRequest req;
-  if (!decode_or_close(ctx, req, "OffsetFetch")) return;
+  if (!ctx.decode_or_close(req, "OffsetFetch")) return;
   auto* driver = group_detail::driver_or_close(broker, ctx);
   if (!driver) return;
   const int16_t v = ctx.api_version();
@@ -195,16 +176,16 @@ void handle_offset_fetch(Broker& broker, RequestContext& ctx) {
 
 void handle_offset_delete(Broker& broker, RequestContext& ctx) {
   auto req = std::make_shared<protocol::OffsetDeleteRequest>();
-  if (!decode_or_close(ctx, *req, "OffsetDelete")) return;
+  if (!ctx.decode_or_close(*req, "OffsetDelete")) return;
   auto* driver = group_detail::driver_or_close(broker, ctx);
   if (!driver) return;
   auto image = broker.controller().image();
-  auto errors = std::make_shared<std::map<c::TopicPartition, ErrorCode>>();
+  auto errors = std::make_shared<group_detail::PartitionErrors>();
   std::vector<c::TopicPartition> partitions;
   for (const auto& t : req->topics) {
     for (const auto& p : t.partitions) {
       c::TopicPartition tp{t.name, p.partition_index};
-      if (!partition_exists(*image, t.name, p.partition_index)) {
+      if (!group_detail::partition_exists(*image, t.name, p.partition_index)) {
         (*errors)[tp] = ErrorCode::kUnknownTopicOrPartition;
       } else {
         partitions.push_back(tp);
@@ -215,15 +196,14 @@ void handle_offset_delete(Broker& broker, RequestContext& ctx) {
     protocol::OffsetDeleteResponse resp;
     resp.error_code = wire(r.error);
     if (r.error == ErrorCode::kNone) {
-      for (const auto& pe : r.partitions) (*errors)[pe.tp] = pe.error;
+      group_detail::record(*errors, r.partitions);
       for (const auto& t : req->topics) {
         auto& out = resp.topics.emplace_back();
         out.name = t.name;
         for (const auto& p : t.partitions) {
           auto& op = out.partitions.emplace_back();
           op.partition_index = p.partition_index;
-          auto it = errors->find({t.name, p.partition_index});
-          op.error_code = wire(it == errors->end() ? ErrorCode::kNone : it->second);
+          op.error_code = wire(group_detail::error_or_none(*errors, t.name, p.partition_index));
         }
       }
     }

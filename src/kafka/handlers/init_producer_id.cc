@@ -21,12 +21,7 @@ using protocol::InitProducerIdResponse;
 
 void handle_init_producer_id(Broker& broker, RequestContext& ctx) {
   InitProducerIdRequest req;
-  if (!ctx.decode(req)) {
-    MOLDAU_LOG_WARN("closing connection from {}: malformed InitProducerId v{} request",
-                    ctx.connection()->peer(), ctx.api_version());
-    ctx.close_connection();
-    return;
-  }
+  if (!ctx.decode_or_close(req, "InitProducerId")) return;
   if (req.transactional_id.has_value()) {
     // The transaction coordinator (src/kafka/txn/): transactional ids live on
     // a __transaction_state partition and keep their producer id across

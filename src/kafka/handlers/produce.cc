@@ -206,12 +206,7 @@ void produce_all(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
 
 void handle_produce(Broker& broker, RequestContext& ctx) {
   auto req = std::make_shared<ProduceRequest>();
-  if (!ctx.decode(*req)) {
-    MOLDAU_LOG_WARN("closing connection from {}: malformed Produce v{} request", ctx.connection()->peer(),
-                    ctx.api_version());
-    ctx.close_connection();
-    return;
-  }
+  if (!ctx.decode_or_close(*req, "Produce")) return;
   auto pending = std::make_shared<PendingProduce>(PendingProduce{ctx, {}, req->acks, 0});
   const bool unsupported = ctx.api_version() < 3;
   const bool bad_acks = req->acks != 0 && req->acks != 1 && req->acks != -1;

@@ -14,22 +14,9 @@
 
 namespace moldau::kafka {
 
-namespace {
-
-template <typename Req>
-bool decode_or_close(RequestContext& ctx, Req& req, const char* name) {
-  if (ctx.decode(req)) return true;
-  MOLDAU_LOG_WARN("closing connection from {}: malformed {} v{} request", ctx.connection()->peer(), name,
-                  ctx.api_version());
-  ctx.close_connection();
-  return false;
-}
-
-}  // namespace
-
 void handle_describe_transactions(Broker& broker, RequestContext& ctx) {
   protocol::DescribeTransactionsRequest req;
-  if (!decode_or_close(ctx, req, "DescribeTransactions")) return;
+  if (!ctx.decode_or_close(req, "DescribeTransactions")) return;
   protocol::DescribeTransactionsResponse resp;
   auto* driver = txn::driver_of(broker);
   std::vector<txn::t::DescribedTxn> described;
@@ -65,7 +52,7 @@ void handle_describe_transactions(Broker& broker, RequestContext& ctx) {
 
 void handle_list_transactions(Broker& broker, RequestContext& ctx) {
   protocol::ListTransactionsRequest req;
-  if (!decode_or_close(ctx, req, "ListTransactions")) return;
+  if (!ctx.decode_or_close(req, "ListTransactions")) return;
   protocol::ListTransactionsResponse resp;
   auto* driver = txn::driver_of(broker);
   if (!driver) {

@@ -19,12 +19,7 @@ namespace c = coordinator;
 
 void handle_txn_offset_commit(Broker& broker, RequestContext& ctx) {
   auto req = std::make_shared<protocol::TxnOffsetCommitRequest>();
-  if (!ctx.decode(*req)) {
-    MOLDAU_LOG_WARN("closing connection from {}: malformed TxnOffsetCommit v{} request", ctx.connection()->peer(),
-                    ctx.api_version());
-    ctx.close_connection();
-    return;
-  }
+  if (!ctx.decode_or_close(*req, "TxnOffsetCommit")) return;
   auto* driver = group_detail::driver_or_close(broker, ctx);
   if (!driver) return;
   const int16_t v = ctx.api_version();
@@ -38,19 +33,18 @@ void handle_txn_offset_commit(Broker& broker, RequestContext& ctx) {
     commit.member_id = req->member_id;
     commit.group_instance_id = req->group_instance_id;
   }
-  auto errors = std::make_shared<std::map<c::TopicPartition, ErrorCode>>();
+  auto errors = std::make_shared<group_detail::PartitionErrors>();
   ErrorCode all = ErrorCode::kNone;
   if (req->transactional_id.empty() || req->producer_id < 0) all = ErrorCode::kInvalidRequest;
   if (req->group_id.empty()) all = ErrorCode::kInvalidGroupId;
   for (const auto& t : req->topics) {
-    const metadata::TopicImage* ti = image->topic(t.name);
     for (const auto& p : t.partitions) {
       c::TopicPartition tp{t.name, p.partition_index};
       if (all != ErrorCode::kNone) {
         (*errors)[tp] = all;
         continue;
       }
-      if (!ti || p.partition_index < 0 || size_t(p.partition_index) >= ti->partitions.size()) {
+      if (!group_detail::partition_exists(*image, t.name, p.partition_index)) {
         (*errors)[tp] = ErrorCode::kUnknownTopicOrPartition;
         continue;
       }
@@ -70,8 +64,7 @@ void handle_txn_offset_commit(Broker& broker, RequestContext& ctx) {
       for (const auto& p : t.partitions) {
         auto& op = out.partitions.emplace_back();
         op.partition_index = p.partition_index;
-        auto it = errors->find({t.name, p.partition_index});
-        ErrorCode e = it == errors->end() ? ErrorCode::kNone : it->second;
+        ErrorCode e = group_detail::error_or_none(*errors, t.name, p.partition_index);
         op.error_code = wire(txn_detail::for_version(e, v, 3));
       }
     }
@@ -83,7 +76,7 @@ void handle_txn_offset_commit(Broker& broker, RequestContext& ctx) {
   }
   driver->commit_txn_offsets(commit, req->producer_epoch,
                              [errors, respond](std::vector<c::PartitionError> result) mutable {
-                               for (const auto& pe : result) (*errors)[pe.tp] = pe.error;
+                               group_detail::record(*errors, result);
                                respond();
                              });
 }

@@ -19,15 +19,6 @@ namespace moldau::kafka {
 
 namespace {
 
-template <typename Req>
-bool decode_or_close(RequestContext& ctx, Req& req, const char* name) {
-  if (ctx.decode(req)) return true;
-  MOLDAU_LOG_WARN("closing connection from {}: malformed {} v{} request", ctx.connection()->peer(), name,
-                  ctx.api_version());
-  ctx.close_connection();
-  return false;
-}
-
 using protocol::AddPartitionsToTxnRequest;
 using protocol::AddPartitionsToTxnResponse;
 using TopicResult = AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult;
@@ -120,7 +111,7 @@ void handle_transactional_init_producer_id(Broker& broker, RequestContext& ctx,
 
 void handle_add_partitions_to_txn(Broker& broker, RequestContext& ctx) {
   AddPartitionsToTxnRequest req;
-  if (!decode_or_close(ctx, req, "AddPartitionsToTxn")) return;
+  if (!ctx.decode_or_close(req, "AddPartitionsToTxn")) return;
   auto* driver = driver_or_close(broker, ctx);
   if (!driver) return;
   const int16_t v = ctx.api_version();
@@ -159,7 +150,7 @@ void handle_add_partitions_to_txn(Broker& broker, RequestContext& ctx) {
 
 void handle_add_offsets_to_txn(Broker& broker, RequestContext& ctx) {
   protocol::AddOffsetsToTxnRequest req;
-  if (!decode_or_close(ctx, req, "AddOffsetsToTxn")) return;
+  if (!ctx.decode_or_close(req, "AddOffsetsToTxn")) return;
   auto* driver = driver_or_close(broker, ctx);
   if (!driver) return;
   const int16_t v = ctx.api_version();
@@ -173,7 +164,7 @@ void handle_add_offsets_to_txn(Broker& broker, RequestContext& ctx) {
 
 void handle_end_txn(Broker& broker, RequestContext& ctx) {
   protocol::EndTxnRequest req;
-  if (!decode_or_close(ctx, req, "EndTxn")) return;
+  if (!ctx.decode_or_close(req, "EndTxn")) return;
   auto* driver = driver_or_close(broker, ctx);
   if (!driver) return;
   const int16_t v = ctx.api_version();
