@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "kafka/broker.h"
+#include "kafka/groups/broker_registry.h"
 #include "metadata/broker_config.h"
 
 namespace moldau::kafka::groups {
@@ -189,24 +190,7 @@ void ConsumerGroupDriver::tick() {
 
 void ConsumerGroupDriver::schedule() {
   if (shut_down_) return;
-  auto next = core_.next_deadline_ms();
-  if (!next) {
-    if (armed_at_) {
-      armed_at_.reset();
-      timer_.cancel();
-    }
-    return;
-  }
-  if (armed_at_ && *armed_at_ <= *next) return;
-  armed_at_ = *next;
-  const int64_t delay = std::max<int64_t>(0, *next - clock_());
-  timer_.expires_after(std::chrono::milliseconds(delay));
-  auto alive = alive_;
-  timer_.async_wait([this, alive](const asio::error_code& ec) {
-    if (ec || !*alive) return;
-    armed_at_.reset();
-    tick();
-  });
+  arm_for_deadline(timer_, armed_at_, core_.next_deadline_ms(), clock_, alive_, [this] { tick(); });
 }
 
 void ConsumerGroupDriver::shutdown() {
@@ -215,24 +199,12 @@ void ConsumerGroupDriver::shutdown() {
   timer_.cancel();
 }
 
-namespace {
-std::unordered_map<const Broker*, ConsumerGroupDriver*>& registry() {
-  static std::unordered_map<const Broker*, ConsumerGroupDriver*> r;
-  return r;
-}
-}  // namespace
-
 ConsumerGroupDriver* consumer_driver_of(const Broker& broker) {
-  auto it = registry().find(&broker);
-  return it == registry().end() ? nullptr : it->second;
+  return BrokerRegistry<ConsumerGroupDriver>::find(broker);
 }
 
 void attach_consumer(const Broker& broker, ConsumerGroupDriver* driver) {
-  if (driver) {
-    registry()[&broker] = driver;
-  } else {
-    registry().erase(&broker);
-  }
+  BrokerRegistry<ConsumerGroupDriver>::set(broker, driver);
 }
 
 }  // namespace moldau::kafka::groups

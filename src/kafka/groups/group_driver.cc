@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "kafka/broker.h"
+#include "kafka/groups/broker_registry.h"
 #include "kafka/groups/consumer_group_driver.h"
 #include "coordinator/consumer_group_records.h"
 #include "kafka/handlers/util.h"
@@ -46,6 +47,65 @@ ErrorCode map_append_error(ErrorCode e) {
       // anything unexpected.
       return ErrorCode::kUnknownServerError;
   }
+}
+
+void append_batches(OffsetsLog& log, const char* topic, std::map<int32_t, protocol::BatchBuilder>& batches,
+                    std::shared_ptr<bool> alive, std::function<void(int32_t)> reload,
+                    std::function<void(ErrorCode)> done) {
+  struct State {
+    int outstanding = 0;
+    ErrorCode error = ErrorCode::kNone;
+    std::vector<int32_t> failed;
+    std::function<void(ErrorCode)> done;
+  };
+  auto st = std::make_shared<State>();
+  st->done = std::move(done);
+  st->outstanding = int(batches.size()) + 1;
+  auto finish = [st, alive = std::move(alive), reload = std::move(reload)] {
+    if (--st->outstanding != 0) return;
+    if (*alive) {
+      for (int32_t p : st->failed) reload(p);
+    }
+    st->done(st->error);
+  };
+  for (auto& [partition, builder] : batches) {
+    auto built = builder.build();
+    const int32_t p = partition;
+    auto on_done = [st, p, finish, topic](Status s) {
+      if (!s) {
+        MOLDAU_LOG_ERROR("cannot append to {}-{}: {}", topic, p, s.error().message);
+        if (st->error == ErrorCode::kNone) st->error = map_append_error(s.error().code);
+        st->failed.push_back(p);
+      }
+      finish();
+    };
+    if (!built) {
+      on_done(built.error());
+      continue;
+    }
+    log.append(p, std::move(*built), on_done);
+  }
+  finish();
+}
+
+void arm_for_deadline(asio::steady_timer& timer, std::optional<int64_t>& armed_at, std::optional<int64_t> next,
+                      const std::function<int64_t()>& clock, std::shared_ptr<bool> alive, std::function<void()> fire) {
+  if (!next) {
+    if (armed_at) {
+      armed_at.reset();
+      timer.cancel();
+    }
+    return;
+  }
+  if (armed_at && *armed_at <= *next) return;
+  armed_at = *next;
+  const int64_t delay = std::max<int64_t>(0, *next - clock());
+  timer.expires_after(std::chrono::milliseconds(delay));
+  timer.async_wait([&armed_at, alive = std::move(alive), fire = std::move(fire)](const asio::error_code& ec) {
+    if (ec || !*alive) return;
+    armed_at.reset();
+    fire();
+  });
 }
 
 namespace {
@@ -113,41 +173,7 @@ void GroupDriver::persist(std::vector<c::OffsetsRecord> records, std::function<v
     if (r.value) value = ByteSpan(*r.value);
     b.add(ByteSpan(r.key), value, now);
   }
-  struct State {
-    int outstanding = 0;
-    ErrorCode error = ErrorCode::kNone;
-    std::vector<int32_t> failed;
-    std::function<void(ErrorCode)> done;
-  };
-  auto st = std::make_shared<State>();
-  st->done = std::move(done);
-  st->outstanding = int(batches.size()) + 1;
-  auto alive = alive_;
-  auto finish = [this, st, alive] {
-    if (--st->outstanding != 0) return;
-    if (*alive) {
-      for (int32_t p : st->failed) reload(p);
-    }
-    st->done(st->error);
-  };
-  for (auto& [partition, builder] : batches) {
-    auto built = builder.build();
-    const int32_t p = partition;
-    auto on_done = [st, p, finish](Status s) {
-      if (!s) {
-        MOLDAU_LOG_ERROR("cannot append to __consumer_offsets-{}: {}", p, s.error().message);
-        if (st->error == ErrorCode::kNone) st->error = map_append_error(s.error().code);
-        st->failed.push_back(p);
-      }
-      finish();
-    };
-    if (!built) {
-      on_done(built.error());
-      continue;
-    }
-    log_.append(p, std::move(*built), on_done);
-  }
-  finish();
+  append_batches(log_, "__consumer_offsets", batches, alive_, [this](int32_t p) { reload(p); }, std::move(done));
 }
 
 void GroupDriver::apply(c::Effects fx) {
@@ -321,24 +347,7 @@ void GroupDriver::tick() {
 
 void GroupDriver::schedule() {
   if (shut_down_) return;
-  auto next = core_.next_deadline_ms();
-  if (!next) {
-    if (armed_at_) {
-      armed_at_.reset();
-      timer_.cancel();
-    }
-    return;
-  }
-  if (armed_at_ && *armed_at_ <= *next) return;
-  armed_at_ = *next;
-  const int64_t delay = std::max<int64_t>(0, *next - clock_());
-  timer_.expires_after(std::chrono::milliseconds(delay));
-  auto alive = alive_;
-  timer_.async_wait([this, alive](const asio::error_code& ec) {
-    if (ec || !*alive) return;
-    armed_at_.reset();
-    tick();
-  });
+  arm_for_deadline(timer_, armed_at_, core_.next_deadline_ms(), clock_, alive_, [this] { tick(); });
 }
 
 void GroupDriver::shutdown() {
@@ -360,25 +369,9 @@ void GroupDriver::shutdown() {
 
 // --- per-broker registry -------------------------------------------------------
 
-namespace {
-std::unordered_map<const Broker*, GroupDriver*>& registry() {
-  static std::unordered_map<const Broker*, GroupDriver*> r;
-  return r;
-}
-}  // namespace
+GroupDriver* driver_of(const Broker& broker) { return BrokerRegistry<GroupDriver>::find(broker); }
 
-GroupDriver* driver_of(const Broker& broker) {
-  auto it = registry().find(&broker);
-  return it == registry().end() ? nullptr : it->second;
-}
-
-void attach(const Broker& broker, GroupDriver* driver) {
-  if (driver) {
-    registry()[&broker] = driver;
-  } else {
-    registry().erase(&broker);
-  }
-}
+void attach(const Broker& broker, GroupDriver* driver) { BrokerRegistry<GroupDriver>::set(broker, driver); }
 
 BrokerGroups::BrokerGroups(Broker& broker) : broker_(broker), log_(broker) {
   driver_ = std::make_unique<GroupDriver>(broker.io(), coordinator_config(broker.config()), log_,

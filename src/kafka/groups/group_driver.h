@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -23,6 +24,7 @@
 #include "coordinator/group_coordinator.h"
 #include "kafka/groups/offsets_log.h"
 #include "metadata/image.h"
+#include "protocol/record_batch.h"
 
 namespace moldau::metadata {
 class BrokerConfig;
@@ -41,6 +43,22 @@ coordinator::CoordinatorConfig coordinator_config(const metadata::BrokerConfig& 
 // How Kafka maps a failed __consumer_offsets append to the error the group
 // request is answered with.
 ErrorCode map_append_error(ErrorCode append_error);
+
+// Appends one batch per partition of an internal topic (`topic` names it in
+// the log) and calls `done` once, after every append answered, with the first
+// failure mapped by map_append_error (NONE when all succeeded). Partitions
+// whose append failed are handed to `reload` first, unless `alive` is false
+// by then. Used by the group and the transaction drivers.
+void append_batches(OffsetsLog& log, const char* topic, std::map<int32_t, protocol::BatchBuilder>& batches,
+                    std::shared_ptr<bool> alive, std::function<void(int32_t)> reload,
+                    std::function<void(ErrorCode)> done);
+
+// A driver's timer for its core's next deadline (wall-clock ms, `next`):
+// disarms it when there is none, leaves it when it is already armed
+// (`armed_at`) for that time or sooner, and otherwise arms it to reset
+// `armed_at` and call `fire` on expiry, unless `alive` is false by then.
+void arm_for_deadline(asio::steady_timer& timer, std::optional<int64_t>& armed_at, std::optional<int64_t> next,
+                      const std::function<int64_t()>& clock, std::shared_ptr<bool> alive, std::function<void()> fire);
 
 class GroupDriver {
  public:

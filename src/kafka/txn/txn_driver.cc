@@ -1,10 +1,10 @@
 #include "kafka/txn/txn_driver.h"
 
 #include <map>
-#include <unordered_map>
 
 #include "base/log.h"
 #include "kafka/broker.h"
+#include "kafka/groups/broker_registry.h"
 #include "kafka/groups/group_driver.h"
 #include "kafka/handlers/util.h"
 #include "metadata/broker_config.h"
@@ -52,41 +52,8 @@ void TxnDriver::persist(std::vector<t::TxnRecord> records, std::function<void(Er
     if (r.value) value = ByteSpan(*r.value);
     batches[r.partition].add(ByteSpan(r.key), value, now);
   }
-  struct State {
-    int outstanding = 0;
-    ErrorCode error = ErrorCode::kNone;
-    std::vector<int32_t> failed;
-    std::function<void(ErrorCode)> done;
-  };
-  auto st = std::make_shared<State>();
-  st->done = std::move(done);
-  st->outstanding = int(batches.size()) + 1;
-  auto alive = alive_;
-  auto finish = [this, st, alive] {
-    if (--st->outstanding != 0) return;
-    if (*alive) {
-      for (int32_t p : st->failed) reload(p);
-    }
-    st->done(st->error);
-  };
-  for (auto& [partition, builder] : batches) {
-    auto built = builder.build();
-    const int32_t p = partition;
-    auto on_done = [st, p, finish](Status s) {
-      if (!s) {
-        MOLDAU_LOG_ERROR("cannot append to __transaction_state-{}: {}", p, s.error().message);
-        if (st->error == ErrorCode::kNone) st->error = groups::map_append_error(s.error().code);
-        st->failed.push_back(p);
-      }
-      finish();
-    };
-    if (!built) {
-      on_done(built.error());
-      continue;
-    }
-    log_.append(p, std::move(*built), on_done);
-  }
-  finish();
+  groups::append_batches(log_, "__transaction_state", batches, alive_, [this](int32_t p) { reload(p); },
+                         std::move(done));
 }
 
 void TxnDriver::apply(t::Effects fx, std::function<void(ErrorCode)> done) {
@@ -279,24 +246,7 @@ std::optional<int64_t> TxnDriver::next_deadline() const {
 
 void TxnDriver::schedule() {
   if (shut_down_) return;
-  auto next = next_deadline();
-  if (!next) {
-    if (armed_at_) {
-      armed_at_.reset();
-      timer_.cancel();
-    }
-    return;
-  }
-  if (armed_at_ && *armed_at_ <= *next) return;
-  armed_at_ = *next;
-  const int64_t delay = std::max<int64_t>(0, *next - clock_());
-  timer_.expires_after(std::chrono::milliseconds(delay));
-  auto alive = alive_;
-  timer_.async_wait([this, alive](const asio::error_code& ec) {
-    if (ec || !*alive) return;
-    armed_at_.reset();
-    tick();
-  });
+  groups::arm_for_deadline(timer_, armed_at_, next_deadline(), clock_, alive_, [this] { tick(); });
 }
 
 void TxnDriver::shutdown() {
@@ -307,25 +257,9 @@ void TxnDriver::shutdown() {
 
 // --- per-broker registry -------------------------------------------------------------
 
-namespace {
-std::unordered_map<const Broker*, TxnDriver*>& registry() {
-  static std::unordered_map<const Broker*, TxnDriver*> r;
-  return r;
-}
-}  // namespace
+TxnDriver* driver_of(const Broker& broker) { return groups::BrokerRegistry<TxnDriver>::find(broker); }
 
-TxnDriver* driver_of(const Broker& broker) {
-  auto it = registry().find(&broker);
-  return it == registry().end() ? nullptr : it->second;
-}
-
-void attach(const Broker& broker, TxnDriver* driver) {
-  if (driver) {
-    registry()[&broker] = driver;
-  } else {
-    registry().erase(&broker);
-  }
-}
+void attach(const Broker& broker, TxnDriver* driver) { groups::BrokerRegistry<TxnDriver>::set(broker, driver); }
 
 // --- the broker's instance -----------------------------------------------------------
 
