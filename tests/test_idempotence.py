@@ -78,6 +78,20 @@ def test_duplicate_batch_gets_the_original_offset(broker, new_topic):
         assert wire.fetch(c, topic, 0, 0).high_watermark == 5
 
 
+
+def test_duplicate_on_log_append_time_topic_gets_the_original_append_time(broker, new_topic):
+    topic = new_topic(configs={"message.timestamp.type": "LogAppendTime"})
+    with connect(broker) as c:
+        err, pid, epoch = init_producer_id(c)
+        assert err == 0
+        first = wire.produce(c, topic, 0, idem_batch(pid, epoch, 0, 2))
+        assert first.error_code == 0 and first.log_append_time > 0, first
+        time.sleep(0.05)  # so that "now" at the retry differs from the first append
+        again = wire.produce(c, topic, 0, idem_batch(pid, epoch, 0, 2))
+        assert (again.error_code, again.base_offset) == (0, first.base_offset), again
+        assert again.log_append_time == first.log_append_time, (first, again)
+
+
 def test_sequence_gap_is_out_of_order(broker, new_topic):
     topic = new_topic()
     with connect(broker) as c:

@@ -84,7 +84,7 @@ Result<AppendResult> Log::append_checked(std::span<uint8_t> batches, int32_t lea
     if (!dup) return dup.error();
     if (*dup) {
       // Kafka answers the whole append with the duplicate's offsets.
-      return AppendResult{(*dup)->first_offset, (*dup)->last_offset, log_start_, true};
+      return AppendResult{(*dup)->first_offset, (*dup)->last_offset, log_start_, true, (*dup)->max_timestamp};
     }
     protocol::set_base_offset(p, next);
     if (leader_epoch >= 0) protocol::set_partition_leader_epoch(p, leader_epoch);

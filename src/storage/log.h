@@ -34,6 +34,9 @@ struct AppendResult {
   // A retried idempotent batch: nothing was appended; the offsets are the
   // original batch's.
   bool duplicate = false;
+  // For a duplicate: the original batch's MaxTimestamp (on a LogAppendTime
+  // topic, the time it was appended, which the retry is answered with).
+  int64_t duplicate_timestamp = -1;
 };
 
 struct ReadResult {

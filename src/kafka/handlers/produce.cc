@@ -150,7 +150,8 @@ bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pe
     return false;
   }
   out.base_offset = appended->base_offset;
-  out.log_append_time_ms = log_append_time ? now : -1;
+  // A retry of an appended batch is answered with the original's append time, as Kafka does.
+  out.log_append_time_ms = !log_append_time ? -1 : appended->duplicate ? appended->duplicate_timestamp : now;
   out.log_start_offset = appended->log_start_offset;
   const int64_t end = appended->last_offset + 1;
   if (log->config().fsync_on_ack) {
