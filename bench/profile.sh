@@ -24,7 +24,7 @@ command -v perf >/dev/null || { echo "profile.sh: perf missing (scripts/install-
 work=$(mktemp -d /tmp/moldau-profile.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin" broker --config "$root/config/server.properties" "listeners=PLAINTEXT://127.0.0.1:$port" \
-  "advertised.listeners=PLAINTEXT://127.0.0.1:$port" "log.dirs=$work/data" >"$outdir/broker.log" 2>&1 &
+  "advertised.listeners=PLAINTEXT://127.0.0.1:$port" "log.dirs=$work/data" ${BROKER_OVERRIDES:-} >"$outdir/broker.log" 2>&1 &
 bpid=$!
 perf_pid=""
 cleanup() {

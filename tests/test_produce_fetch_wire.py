@@ -170,3 +170,43 @@ def test_fetch_waits_for_max_wait_then_wakes_on_append(broker, new_topic):
     assert result["done"] - t_produce < 1.0, f"woken {result['done'] - t_produce:.2f}s after the append"
     (b,) = wire.decode_record_batches(result["fetch"].records)
     assert b.records[0].value == b"wake"
+
+
+def test_large_multi_partition_produce_answers_each_partition(broker, new_topic):
+    """One request large enough for Moldau to append its partitions in parallel
+    (docs/architecture.md, "Threads"): every partition gets its own answer and its own
+    offsets, a corrupt batch fails only its partition, and every record reads back."""
+    topic = new_topic(partitions=6)
+    bad = 2
+    value = bytes(range(256)) * 4  # 1 KiB
+
+    def batch_for(p, round_):
+        records = [(f"k{p}-{round_}-{i}".encode(), value, []) for i in range(30)]  # ~31 KiB
+        b = bytearray(wire.encode_record_batch(records))
+        if p == bad:
+            b[-5] ^= 0xFF  # inside the last record: the CRC no longer matches
+        return bytes(b)
+
+    with connect(broker) as c:
+        for round_ in range(3):
+            body = (wire.Writer().string(None).int16(-1).int32(10000)
+                    .array([topic], lambda w, t: w.string(t).array(
+                        list(range(6)), lambda ww, p: ww.int32(p).bytes_(batch_for(p, round_))))
+                    .getvalue())
+            resp = wire.decode_produce(c.call(wire.API_PRODUCE, 8, body), 8)
+            assert sorted(p for (_, p) in resp) == list(range(6))
+            for p in range(6):
+                r = resp[(topic, p)]
+                if p == bad:
+                    assert r.error_code == wire.CORRUPT_MESSAGE, f"partition {p}: {r}"
+                else:
+                    assert (r.error_code, r.base_offset) == (0, 30 * round_), f"partition {p}: {r}"
+        for p in range(6):
+            batches = fetch_all(c, topic, p, 0)
+            if p == bad:
+                assert batches == []
+                continue
+            recs = [r for b in batches for r in b.records]
+            assert [r.offset for r in recs] == list(range(90))
+            assert [r.key for r in recs] == [f"k{p}-{n // 30}-{n % 30}".encode() for n in range(90)]
+            assert all(r.value == value for r in recs)

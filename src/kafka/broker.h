@@ -13,6 +13,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "base/fork_join.h"
 #include "kafka/fetch_session.h"
 #include "kafka/producer_ids.h"
 #include "kafka/request_context.h"
@@ -71,6 +72,9 @@ class Broker {
   FetchSessionCache& fetch_sessions() { return fetch_sessions_; }
   // Producer ids for InitProducerId (idempotent and transactional producers).
   ProducerIdAllocator& producer_ids() { return producer_ids_; }
+  // Runs the partitions of a large produce request in parallel
+  // (num.io.threads threads, the loop included, at most one per CPU core).
+  ForkJoinPool& append_pool() { return append_pool_; }
   int32_t node_id() const { return config_.node_id; }
 
   // The advertised API table (for ApiVersions).
@@ -106,6 +110,7 @@ class Broker {
   PartitionWaiters waiters_;
   FetchSessionCache fetch_sessions_;
   ProducerIdAllocator producer_ids_;
+  ForkJoinPool append_pool_;
   std::array<ApiEntry, 128> apis_{};
   // topic_settings' cache: valid for settings_image_ only (held, so its
   // address cannot be reused by a later image). Holds only topics of that image.

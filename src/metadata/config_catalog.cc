@@ -387,7 +387,9 @@ std::vector<ConfigDef> make_broker_defs() {
       broker("num.network.threads", T::kInt, "3", at_least(1),
              "Accepted for compatibility and unused: Moldau serves the network from its event loop."),
       broker("num.io.threads", T::kInt, "8", at_least(1),
-             "Accepted for compatibility and unused: Moldau handles requests on its event loop."),
+             "Threads that append the partitions of one large produce request in parallel, the "
+             "event loop included; capped at the number of CPU cores (other requests are "
+             "handled on the event loop)."),
       broker("num.replica.fetchers", T::kInt, "1", at_least(1), "Follower fetcher threads; unused by a single node."),
       broker("replica.lag.time.max.ms", T::kLong, "30000", none(),
              "A follower that has not caught up for this long leaves the ISR."),

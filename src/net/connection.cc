@@ -9,6 +9,7 @@
 
 #include "base/endian.h"
 #include "base/log.h"
+#include "net/frame_pool.h"
 
 namespace moldau::net {
 namespace {
@@ -106,7 +107,7 @@ void Connection::parse_frames() {
     }
     if (4 + size_t(size) > rbuf_.size()) {
       // Too big for the read buffer: read the rest straight into its own buffer.
-      large_ = std::make_shared<Bytes>(size_t(size));
+      large_ = FramePool::instance().acquire(size_t(size));
       std::memcpy(large_->data(), body, have);
       large_have_ = have;
       rbuf_start_ = rbuf_end_ = 0;

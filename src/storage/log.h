@@ -2,9 +2,12 @@
 // (docs/storage.md). Offsets are assigned here, reads go through the segments'
 // indexes, and the log start offset, high watermark and recovery point live here.
 //
-// Not thread-safe: every call is made on the broker's event-loop thread. The
-// only state shared with other threads are segment files (shared_ptr<File>),
-// which fetch responses in flight and the flusher thread keep open.
+// Not thread-safe: calls are made on the broker's event-loop thread, except
+// that the produce path may append to different Logs from the append pool's
+// threads while the loop waits for them (kafka/handlers/produce.cc); a Log
+// must therefore not reach state shared with other Logs, except through
+// LogDir (thread-safe). Segment files (shared_ptr<File>) are also shared
+// with fetch responses in flight and the flusher thread, which keep them open.
 #pragma once
 
 #include <cstdint>

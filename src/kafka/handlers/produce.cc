@@ -38,11 +38,25 @@ struct PendingProduce {
   }
 };
 
-// Validates and appends one partition's records. Returns true when the
-// response waits for a flush (fsync on ack).
-bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
-                       const metadata::TopicImage& topic, ProduceRequest::PartitionProduceData& data,
-                       PartitionResponse& out, int16_t version) {
+// One partition of a produce request on its way through the three phases
+// of produce_all: prepare (event loop), validate + append (possibly on a
+// helper thread, see below), finish (event loop).
+struct PartitionJob {
+  ProduceRequest::PartitionProduceData* data = nullptr;
+  PartitionResponse* out = nullptr;
+  const TopicSettings* settings = nullptr;  // cached per metadata image; stable for the request
+  storage::Log* log = nullptr;
+  storage::TopicPartition tp;
+  int32_t leader_epoch = -1;
+  bool appended = false;                    // set by the work phase
+};
+
+// Prepare phase, on the event loop: everything that reads or changes
+// broker-wide state (metadata, the settings cache, the log manager).
+// Returns false when the partition is answered already (an error).
+bool prepare_partition(Broker& broker, const metadata::TopicImage& topic, PartitionJob& job) {
+  PartitionResponse& out = *job.out;
+  auto& data = *job.data;
   out.index = data.index;
   if (data.index < 0 || size_t(data.index) >= topic.partitions.size()) {
     set_error(out, {ErrorCode::kUnknownTopicOrPartition,
@@ -54,9 +68,29 @@ bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pe
     set_error(out, {ErrorCode::kInvalidRecord, "the produce request has no records"});
     return false;
   }
-  const int64_t now = now_ms();
-  const std::string& name = topic.name;
-  const TopicSettings& settings = broker.topic_settings(name);  // cached per metadata image
+  job.settings = &broker.topic_settings(topic.name);
+  job.tp = storage::TopicPartition{topic.name, data.index};
+  job.leader_epoch = topic.partitions[size_t(data.index)].leader_epoch;
+  job.log = broker.logs().get(job.tp);
+  if (!job.log) {
+    auto created = broker.logs().get_or_create(job.tp, topic.id.to_string(), job.settings->log_config);
+    if (!created) {
+      set_error(out, created.error());
+      return false;
+    }
+    job.log = *created;
+  }
+  return true;
+}
+
+// Work phase: validates the partition's batches and appends them to its log.
+// Touches only the job, its response entry, its request bytes and its Log
+// (which nothing else uses while the phase runs), so the partitions of one
+// request can run in parallel.
+void validate_and_append(PartitionJob& job, int16_t version, int64_t now) {
+  PartitionResponse& out = *job.out;
+  const TopicSettings& settings = *job.settings;
+  const std::string& name = job.tp.topic;
   const int64_t max_message_bytes = settings.max_message_bytes;
   const bool log_append_time = settings.log_append_time;
   const auto target = settings.target_compression;
@@ -69,7 +103,7 @@ bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pe
     checks.timestamp_after_max_ms = settings.timestamp_after_max_ms;
   }
 
-  std::span<uint8_t> buf = data.records.mutable_bytes();
+  std::span<uint8_t> buf = job.data->records.mutable_bytes();
   Bytes rewritten;  // only when batches must be recompressed
   bool recompressed = false;
   protocol::BatchWalker walker(buf);
@@ -79,26 +113,26 @@ bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pe
                       "a record batch of " + std::to_string(b->bytes.size()) +
                           " bytes is larger than max.message.bytes=" + std::to_string(max_message_bytes) +
                           " of topic '" + name + "'"});
-      return false;
+      return;
     }
     if (Status s = protocol::validate_batch_header(b->bytes); !s) {
       set_error(out, s.error());
-      return false;
+      return;
     }
     protocol::RecordsSummary summary;
     if (Status s = protocol::validate_records(b->bytes, kMaxDecompressedBatchBytes, checks, &summary); !s) {
       set_error(out, s.error());
       for (const auto& re : summary.record_errors) out.record_errors.push_back({re.batch_index, re.message, {}});
-      return false;
+      return;
     }
     if (walker.batches() > 1) {
       set_error(out, {ErrorCode::kInvalidRecord,
                       "Produce v3 and later must carry exactly one record batch per partition"});
-      return false;
+      return;
     }
     if (b->header().compression() == protocol::Compression::kZstd && version < 7) {
       set_error(out, {ErrorCode::kUnsupportedCompressionType, "zstd needs Produce v7 or later"});
-      return false;
+      return;
     }
     uint8_t* start = buf.data() + b->position;
     if (!log_append_time && summary.records > 0 && b->header().max_timestamp() != summary.max_timestamp) {
@@ -107,20 +141,20 @@ bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pe
                                                  summary.max_timestamp);
           !s) {
         set_error(out, s.error());
-        return false;
+        return;
       }
     }
     if (log_append_time) {
       if (Status s = protocol::stamp_log_append_time(start, b->bytes.size(), now); !s) {
         set_error(out, s.error());
-        return false;
+        return;
       }
     }
     if (target && b->header().compression() != *target) {
       auto re = protocol::recompress(b->bytes, *target, kMaxDecompressedBatchBytes);
       if (!re) {
         set_error(out, re.error());
-        return false;
+        return;
       }
       rewritten = std::move(*re);  // one batch per partition (checked above)
       recompressed = true;
@@ -128,35 +162,34 @@ bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pe
   }
   if (!walker.status()) {
     set_error(out, walker.status().error());
-    return false;
+    return;
   }
   // The common case appends the request's own bytes; `rewritten` is used only
   // when some batch had to be recompressed.
   std::span<uint8_t> to_append = recompressed ? std::span<uint8_t>(rewritten) : buf;
-
-  storage::TopicPartition tp{name, data.index};
-  storage::Log* log = broker.logs().get(tp);
-  if (!log) {
-    auto created = broker.logs().get_or_create(tp, topic.id.to_string(), broker.log_config_for(name));
-    if (!created) {
-      set_error(out, created.error());
-      return false;
-    }
-    log = *created;
-  }
-  auto appended = log->append(to_append, topic.partitions[size_t(data.index)].leader_epoch, now);
+  auto appended = job.log->append(to_append, job.leader_epoch, now);
   if (!appended) {
     set_error(out, appended.error());
-    return false;
+    return;
   }
   out.base_offset = appended->base_offset;
   // A retry of an appended batch is answered with the original's append time, as Kafka does.
   out.log_append_time_ms = !log_append_time ? -1 : appended->duplicate ? appended->duplicate_timestamp : now;
   out.log_start_offset = appended->log_start_offset;
-  const int64_t end = appended->last_offset + 1;
+  job.appended = true;
+}
+
+// Finish phase, on the event loop: high watermark, long-poll wake-ups, and
+// the flush for fsync-on-ack topics. Returns true when the response waits
+// for that flush.
+bool finish_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pending, PartitionJob& job) {
+  if (!job.appended) return false;
+  storage::Log* log = job.log;
+  const storage::TopicPartition& tp = job.tp;
+  const int64_t end = log->log_end_offset();
   if (log->config().fsync_on_ack) {
     // The acknowledgement (and the high watermark) waits for the group commit.
-    PartitionResponse* slot = &out;
+    PartitionResponse* slot = job.out;
     broker.logs().flush_async(log, end, [&broker, pending, slot, log, tp, end](Status s) {
       if (!s) {
         set_error(*slot, s.error());
@@ -168,7 +201,7 @@ bool produce_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pe
     });
     return true;
   }
-  log->set_high_watermark(log->log_end_offset());
+  log->set_high_watermark(end);
   broker.waiters().notify({tp.topic, tp.partition});
   return false;
 }
@@ -178,13 +211,15 @@ void produce_all(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
   auto image = broker.controller().image();
   ProduceResponse& resp = pending->resp;
   resp.responses.reserve(req->topic_data.size());
-  // Reserve everything first: flush callbacks keep pointers into the response.
+  // Reserve everything first: jobs and flush callbacks keep pointers into the response.
   for (auto& t : req->topic_data) {
     auto& tr = resp.responses.emplace_back();
     tr.name = t.name;
     tr.partition_responses.resize(t.partition_data.size());
   }
-  pending->outstanding = 1;  // held until every partition has been started
+  std::vector<PartitionJob> jobs;
+  size_t bytes = 0;
+  bool same_log_twice = false;
   for (size_t ti = 0; ti < req->topic_data.size(); ++ti) {
     auto& t = req->topic_data[ti];
     auto& tr = resp.responses[ti];
@@ -196,9 +231,30 @@ void produce_all(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
         set_error(out, {ErrorCode::kUnknownTopicOrPartition, "topic '" + t.name + "' does not exist"});
         continue;
       }
-      if (produce_partition(broker, pending, *topic, t.partition_data[pi], out, pending->ctx.api_version()))
-        ++pending->outstanding;
+      PartitionJob job;
+      job.data = &t.partition_data[pi];
+      job.out = &out;
+      if (!prepare_partition(broker, *topic, job)) continue;
+      for (const auto& other : jobs) same_log_twice |= other.log == job.log;
+      bytes += job.data->records.size();
+      jobs.push_back(std::move(job));
     }
+  }
+  // The work phase is mostly page-cache writes and CRC checks: spread a large
+  // request's partitions over the append pool (num.io.threads). Small
+  // requests, and the rare request naming one partition twice (one Log must
+  // not be appended from two threads), run on the loop alone.
+  const int64_t now = now_ms();
+  const int16_t version = pending->ctx.api_version();
+  auto work = [&](size_t i) { validate_and_append(jobs[i], version, now); };
+  if (jobs.size() > 1 && bytes >= kParallelAppendMinBytes && !same_log_twice) {
+    broker.append_pool().run(jobs.size(), work);
+  } else {
+    for (size_t i = 0; i < jobs.size(); ++i) work(i);
+  }
+  pending->outstanding = 1;  // held until every partition has been finished
+  for (auto& job : jobs) {
+    if (finish_partition(broker, pending, job)) ++pending->outstanding;
   }
   pending->finish_one();
 }
