@@ -373,6 +373,9 @@ std::vector<ConfigDef> make_broker_defs() {
              "fsynced first.",
              kDynamic),
       // ---- network
+      broker("moldau.fetch.sendfile", T::kBoolean, "true", none(),
+             "Moldau: send fetched segment bytes with sendfile(2) (true) or with pread(2) + "
+             "write(2) through a buffer (false); see docs/benchmarks.md for which is faster here."),
       broker("socket.request.max.bytes", T::kInt, "104857600", at_least(1),
              "Largest request frame accepted; larger frames close the connection."),
       broker("socket.send.buffer.bytes", T::kInt, "102400", none(),
