@@ -55,8 +55,15 @@ Status check_compression(const BatchHeaderView& h) {
 
 enum class VarintResult : uint8_t { kOk, kTruncated, kOverlong };
 
+inline int32_t unzigzag32(uint32_t u) { return int32_t((u >> 1) ^ (~(u & 1) + 1)); }
+inline int64_t unzigzag64(uint64_t u) { return int64_t((u >> 1) ^ (~(u & 1) + 1)); }
+
 // Reads the records of a batch: zig-zag varints with Kafka's limits (5 bytes
 // for varint, 10 for varlong), rejecting bits past the type's width.
+//
+// Lengths, deltas and counts of ordinary records take one or two bytes, which
+// the inline fast paths decode; anything else (longer, truncated or overlong)
+// goes to the byte-at-a-time loops, which decide every error as before.
 class Cursor {
  public:
   Cursor(const uint8_t* p, const uint8_t* end) : p_(p), end_(end) {}
@@ -64,34 +71,21 @@ class Cursor {
   const uint8_t* pos() const { return p_; }
 
   VarintResult varint(int32_t& out) {
-    if (p_ < end_ && *p_ < 0x80) {  // one-byte fast path: most lengths and deltas
-      uint32_t u = *p_++;
-      out = int32_t((u >> 1) ^ (~(u & 1) + 1));
+    uint32_t u;
+    if (two_byte_fast_path(u)) [[likely]] {
+      out = unzigzag32(u);
       return VarintResult::kOk;
     }
-    uint32_t u = 0;
-    for (int i = 0; i < 5; ++i) {
-      if (p_ == end_) return VarintResult::kTruncated;
-      uint8_t b = *p_++;
-      if (i == 4 && (b & 0xf0)) return VarintResult::kOverlong;
-      u |= uint32_t(b & 0x7f) << (7 * i);
-      if (!(b & 0x80)) break;
-    }
-    out = int32_t((u >> 1) ^ (~(u & 1) + 1));
-    return VarintResult::kOk;
+    return varint_slow(out);
   }
 
   VarintResult varlong(int64_t& out) {
-    uint64_t u = 0;
-    for (int i = 0; i < 10; ++i) {
-      if (p_ == end_) return VarintResult::kTruncated;
-      uint8_t b = *p_++;
-      if (i == 9 && (b & 0xfe)) return VarintResult::kOverlong;
-      u |= uint64_t(b & 0x7f) << (7 * i);
-      if (!(b & 0x80)) break;
+    uint32_t u;
+    if (two_byte_fast_path(u)) [[likely]] {
+      out = unzigzag64(u);
+      return VarintResult::kOk;
     }
-    out = int64_t((u >> 1) ^ (~(u & 1) + 1));
-    return VarintResult::kOk;
+    return varlong_slow(out);
   }
 
   bool skip(size_t n) {
@@ -101,12 +95,62 @@ class Cursor {
   }
 
  private:
+  // A varint of one or two bytes (no width limit can be reached in two).
+  bool two_byte_fast_path(uint32_t& u) {
+    if (p_ == end_) return false;
+    const uint32_t b0 = p_[0];
+    if (b0 < 0x80) {
+      u = b0;
+      p_ += 1;
+      return true;
+    }
+    if (end_ - p_ < 2) return false;
+    const uint32_t b1 = p_[1];
+    if (b1 >= 0x80) return false;
+    u = (b0 & 0x7f) | (b1 << 7);
+    p_ += 2;
+    return true;
+  }
+  [[gnu::noinline]] VarintResult varint_slow(int32_t& out) {
+    uint32_t u = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (p_ == end_) return VarintResult::kTruncated;
+      uint8_t b = *p_++;
+      if (i == 4 && (b & 0xf0)) return VarintResult::kOverlong;
+      u |= uint32_t(b & 0x7f) << (7 * i);
+      if (!(b & 0x80)) break;
+    }
+    out = unzigzag32(u);
+    return VarintResult::kOk;
+  }
+
+  [[gnu::noinline]] VarintResult varlong_slow(int64_t& out) {
+    uint64_t u = 0;
+    for (int i = 0; i < 10; ++i) {
+      if (p_ == end_) return VarintResult::kTruncated;
+      uint8_t b = *p_++;
+      if (i == 9 && (b & 0xfe)) return VarintResult::kOverlong;
+      u |= uint64_t(b & 0x7f) << (7 * i);
+      if (!(b & 0x80)) break;
+    }
+    out = unzigzag64(u);
+    return VarintResult::kOk;
+  }
+
   const uint8_t* p_;
   const uint8_t* end_;
 };
 
 const char* varint_problem(VarintResult r) {
   return r == VarintResult::kTruncated ? "is truncated" : "is longer than its type allows";
+}
+
+// Formats a record error into `error` and returns false. Out of line and cold
+// so that the formatting code stays off the per-record path.
+template <typename... Args>
+[[gnu::noinline, gnu::cold]] bool fail(std::string& error, fmt::format_string<Args...> format, Args&&... args) {
+  error = fmt::format(format, std::forward<Args>(args)...);
+  return false;
 }
 
 // ---------------------------------------------------------------- one record
@@ -122,49 +166,30 @@ struct ParsedRecord {
 };
 
 // A nullable length-prefixed field: -1 is null, other negatives are invalid.
-bool read_bytes_field(Cursor& c, const char* what, int32_t& length, const uint8_t*& data, std::string& error) {
+inline bool read_bytes_field(Cursor& c, const char* what, int32_t& length, const uint8_t*& data,
+                             std::string& error) {
   VarintResult r = c.varint(length);
-  if (r != VarintResult::kOk) {
-    error = fmt::format("{} length varint {}", what, varint_problem(r));
-    return false;
-  }
-  if (length < -1) {
-    error = fmt::format("{} length {} is negative", what, length);
-    return false;
-  }
+  if (r != VarintResult::kOk) [[unlikely]]
+    return fail(error, "{} length varint {}", what, varint_problem(r));
+  if (length < -1) [[unlikely]]
+    return fail(error, "{} length {} is negative", what, length);
   data = c.pos();
-  if (length > 0 && !c.skip(size_t(length))) {
-    error = fmt::format("{} length {} runs past the record's {} remaining bytes", what, length, c.remaining());
-    return false;
-  }
+  if (length > 0 && !c.skip(size_t(length))) [[unlikely]]
+    return fail(error, "{} length {} runs past the record's {} remaining bytes", what, length, c.remaining());
   return true;
 }
 
-bool parse_headers(Cursor& c, std::vector<RecordHeader>* out, std::string& error) {
-  int32_t count = 0;
-  VarintResult r = c.varint(count);
-  if (r != VarintResult::kOk) {
-    error = fmt::format("header count varint {}", varint_problem(r));
-    return false;
-  }
-  if (count < 0) {
-    error = fmt::format("header count {} is negative", count);
-    return false;
-  }
-  // Each header takes at least two bytes (two length varints).
-  if (size_t(count) > c.remaining() / 2) {
-    error = fmt::format("header count {} is more than the record's {} remaining bytes can hold", count, c.remaining());
-    return false;
-  }
+// The headers of a record with at least one (count > 0, checked against the
+// bytes left by the caller).
+[[gnu::noinline]] bool parse_header_list(Cursor& c, int32_t count, std::vector<RecordHeader>* out,
+                                         std::string& error) {
   if (out) out->reserve(size_t(count));
   for (int32_t i = 0; i < count; ++i) {
     int32_t key_length = 0, value_length = 0;
     const uint8_t *key = nullptr, *value = nullptr;
     if (!read_bytes_field(c, "header key", key_length, key, error)) return false;
-    if (key_length < 0) {
-      error = "header key is null";
-      return false;
-    }
+    if (key_length < 0) [[unlikely]]
+      return fail(error, "header key is null");
     if (!read_bytes_field(c, "header value", value_length, value, error)) return false;
     if (out) {
       RecordHeader h;
@@ -176,42 +201,45 @@ bool parse_headers(Cursor& c, std::vector<RecordHeader>* out, std::string& error
   return true;
 }
 
+inline bool parse_headers(Cursor& c, std::vector<RecordHeader>* out, std::string& error) {
+  int32_t count = 0;
+  VarintResult r = c.varint(count);
+  if (r != VarintResult::kOk) [[unlikely]]
+    return fail(error, "header count varint {}", varint_problem(r));
+  if (count == 0) [[likely]]
+    return true;
+  if (count < 0) [[unlikely]]
+    return fail(error, "header count {} is negative", count);
+  // Each header takes at least two bytes (two length varints).
+  if (size_t(count) > c.remaining() / 2) [[unlikely]]
+    return fail(error, "header count {} is more than the record's {} remaining bytes can hold", count, c.remaining());
+  return parse_header_list(c, count, out, error);
+}
+
 // Parses the record at the cursor; `headers` collects header views when set.
-bool parse_record(Cursor& c, ParsedRecord& rec, std::vector<RecordHeader>* headers, std::string& error) {
+[[gnu::always_inline]] inline bool parse_record(Cursor& c, ParsedRecord& rec, std::vector<RecordHeader>* headers,
+                                                std::string& error) {
   int32_t length = 0;
   VarintResult r = c.varint(length);
-  if (r != VarintResult::kOk) {
-    error = fmt::format("record length varint {}", varint_problem(r));
-    return false;
-  }
-  if (length < batch::kMinRecordBodySize) {
-    error = fmt::format("record length {} is less than the minimum {}", length, batch::kMinRecordBodySize);
-    return false;
-  }
-  if (size_t(length) > c.remaining()) {
-    error = fmt::format("record length {} runs past the {} bytes left in the batch", length, c.remaining());
-    return false;
-  }
+  if (r != VarintResult::kOk) [[unlikely]]
+    return fail(error, "record length varint {}", varint_problem(r));
+  if (length < batch::kMinRecordBodySize) [[unlikely]]
+    return fail(error, "record length {} is less than the minimum {}", length, batch::kMinRecordBodySize);
+  if (size_t(length) > c.remaining()) [[unlikely]]
+    return fail(error, "record length {} runs past the {} bytes left in the batch", length, c.remaining());
   const uint8_t* body = c.pos();
   c.skip(size_t(length));
-  Cursor b(body, body + length);
   rec.attributes = int8_t(*body);
-  b.skip(1);
-  if ((r = b.varlong(rec.timestamp_delta)) != VarintResult::kOk) {
-    error = fmt::format("timestamp delta varlong {}", varint_problem(r));
-    return false;
-  }
-  if ((r = b.varint(rec.offset_delta)) != VarintResult::kOk) {
-    error = fmt::format("offset delta varint {}", varint_problem(r));
-    return false;
-  }
+  Cursor b(body + 1, body + length);  // length >= kMinRecordBodySize: the attributes byte is there
+  if ((r = b.varlong(rec.timestamp_delta)) != VarintResult::kOk) [[unlikely]]
+    return fail(error, "timestamp delta varlong {}", varint_problem(r));
+  if ((r = b.varint(rec.offset_delta)) != VarintResult::kOk) [[unlikely]]
+    return fail(error, "offset delta varint {}", varint_problem(r));
   if (!read_bytes_field(b, "key", rec.key_length, rec.key, error)) return false;
   if (!read_bytes_field(b, "value", rec.value_length, rec.value, error)) return false;
   if (!parse_headers(b, headers, error)) return false;
-  if (b.remaining() != 0) {
-    error = fmt::format("record length {} leaves {} bytes unread after its fields", length, b.remaining());
-    return false;
-  }
+  if (b.remaining() != 0) [[unlikely]]
+    return fail(error, "record length {} leaves {} bytes unread after its fields", length, b.remaining());
   return true;
 }
 
@@ -245,6 +273,13 @@ Status check_count_fits(int32_t count, size_t section_bytes) {
   return {};
 }
 
+// Reports the first malformed record of a batch.
+[[gnu::noinline, gnu::cold]] Status record_failed(int32_t i, const std::string& error,
+                                                  std::vector<RecordError>* errors) {
+  if (errors) errors->push_back(RecordError{i, error});
+  return invalid(fmt::format("record {}: {}", i, error));
+}
+
 // Calls visit(index, parsed, headers) for every record after checking its
 // structure and offset delta. Stops at the first malformed record and reports
 // it in `errors` (when set).
@@ -257,24 +292,24 @@ Status walk_records(const BatchHeaderView& h, ByteSpan section, BatchSource sour
   std::vector<RecordHeader> headers;
   std::string error;
   int32_t previous_delta = -1;
+  const int32_t last_delta = h.last_offset_delta();
   for (int32_t i = 0; i < count; ++i) {
-    if (c.remaining() == 0) {
-      error = fmt::format("the batch declares {} records but holds only {}", count, i);
-    } else if (parse_record(c, rec, collect_headers ? &headers : nullptr, error)) {
-      bool in_order = source == BatchSource::kProducer
-                          ? rec.offset_delta == i
-                          : rec.offset_delta > previous_delta && rec.offset_delta <= h.last_offset_delta();
-      if (!in_order) {
-        error = source == BatchSource::kProducer
-                    ? fmt::format("offset delta {} where {} was expected", rec.offset_delta, i)
-                    : fmt::format("offset delta {} does not follow {} within last offset delta {}",
-                                  rec.offset_delta, previous_delta, h.last_offset_delta());
+    bool ok = false;
+    if (c.remaining() == 0) [[unlikely]] {
+      fail(error, "the batch declares {} records but holds only {}", count, i);
+    } else if (parse_record(c, rec, collect_headers ? &headers : nullptr, error)) [[likely]] {
+      ok = source == BatchSource::kProducer ? rec.offset_delta == i
+                                            : rec.offset_delta > previous_delta && rec.offset_delta <= last_delta;
+      if (!ok) [[unlikely]] {
+        if (source == BatchSource::kProducer)
+          fail(error, "offset delta {} where {} was expected", rec.offset_delta, i);
+        else
+          fail(error, "offset delta {} does not follow {} within last offset delta {}", rec.offset_delta,
+               previous_delta, last_delta);
       }
     }
-    if (!error.empty()) {
-      if (errors) errors->push_back(RecordError{i, error});
-      return invalid(fmt::format("record {}: {}", i, error));
-    }
+    if (!ok) [[unlikely]]
+      return record_failed(i, error, errors);
     previous_delta = rec.offset_delta;
     visit(i, rec, headers);
     headers.clear();
@@ -409,6 +444,14 @@ Status validate_batch_header(ByteSpan buf, BatchSource source) {
   return {};
 }
 
+namespace {
+[[gnu::noinline, gnu::cold]] std::string timestamp_out_of_range(int64_t ts, int32_t i, int64_t earliest,
+                                                                int64_t latest) {
+  return fmt::format("timestamp {} of record {} is out of range; it must be within [{}, {}]", ts, i, earliest,
+                     latest);
+}
+}  // namespace
+
 Status validate_records(ByteSpan buf, size_t max_decompressed, const RecordChecks& checks, RecordsSummary* summary) {
   RecordsSummary local;
   RecordsSummary& out = summary ? *summary : local;
@@ -442,11 +485,11 @@ Status validate_records(ByteSpan buf, size_t max_decompressed, const RecordCheck
           out.max_timestamp = ts;
           out.max_timestamp_offset_delta = rec.offset_delta;
         }
-        if (checks.require_key && rec.key_length < 0) note(i, "compacted topic cannot accept a record without a key");
-        if (check_time && ts != batch::kNoTimestamp && (ts < earliest || ts > latest)) {
+        if (checks.require_key && rec.key_length < 0) [[unlikely]]
+          note(i, "compacted topic cannot accept a record without a key");
+        if (check_time && ts != batch::kNoTimestamp && (ts < earliest || ts > latest)) [[unlikely]] {
           bad_timestamp = true;
-          note(i, fmt::format("timestamp {} of record {} is out of range; it must be within [{}, {}]", ts, i,
-                              earliest, latest));
+          note(i, timestamp_out_of_range(ts, i, earliest, latest));
         }
       });
   if (!walked) return walked;
