@@ -1,6 +1,7 @@
 // Costs of the record-batch hot path: CRC-32C, header and record validation,
 // building, decoding, the in-place rewrites and the codecs. Batches are
-// 16 KiB of 100-byte values (JSON-like text, so codecs see realistic data).
+// 16 KiB of 100-byte values (JSON-like text, so codecs see realistic data);
+// BM_Validate64KiB uses a 64 KiB batch, the shape of the broker's produce profile.
 // Figures measured on the project machine are in docs/formats.md.
 #include <benchmark/benchmark.h>
 
@@ -26,12 +27,13 @@ std::string value_for(std::mt19937& rng, int i) {
   return v + "}";
 }
 
-// A 16 KiB (uncompressed) batch of 100-byte values with 10-byte keys.
-Bytes make_batch(Compression c, int* count_out = nullptr) {
+// A 16 KiB (uncompressed; `batch_bytes` when given) batch of 100-byte values
+// with 10-byte keys.
+Bytes make_batch(Compression c, int* count_out = nullptr, size_t batch_bytes = kBatchBytes) {
   std::mt19937 rng(42);
   BatchBuilder b(BatchOptions{.compression = c, .producer_id = 1000, .producer_epoch = 0, .base_sequence = 0});
   int i = 0;
-  while (b.size_bytes() + kValueBytes + 20 <= kBatchBytes) {
+  while (b.size_bytes() + kValueBytes + 20 <= batch_bytes) {
     std::string key = "key-" + std::to_string(100000 + i);
     std::string value = value_for(rng, i);
     b.add(ByteSpan(reinterpret_cast<const uint8_t*>(key.data()), key.size()),
@@ -60,7 +62,7 @@ void BM_Crc32c(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(crc32c(data));
   state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
 }
-BENCHMARK(BM_Crc32c)->Arg(4 << 10)->Arg(16 << 10)->Arg(1 << 20);
+BENCHMARK(BM_Crc32c)->Arg(64)->Arg(1 << 10)->Arg(4 << 10)->Arg(16 << 10)->Arg(64 << 10)->Arg(1 << 20);
 
 // ------------------------------------------------------------------ validation
 
@@ -107,6 +109,24 @@ void BM_ValidateHeaderAndRecords(benchmark::State& state) {
   set_counters(state, batch.size(), records);
 }
 BENCHMARK(BM_ValidateHeaderAndRecords)->Arg(int(Compression::kNone))->Arg(int(Compression::kLz4));
+
+// The produce path's shape in the broker profile: one uncompressed 64 KiB
+// batch of 100 B records, header + CRC then the record walk.
+void BM_Validate64KiB(benchmark::State& state) {
+  int records = 0;
+  Bytes batch = make_batch(Compression::kNone, &records, 64 << 10);
+  const int mode = int(state.range(0));  // 0: header+records, 1: header (CRC), 2: records
+  for (auto _ : state) {
+    bool ok = true;
+    if (mode != 2) ok = bool(validate_batch_header(batch)) && ok;
+    if (mode != 1) ok = bool(validate_records(batch, kMaxDecompressed)) && ok;
+    if (!ok) state.SkipWithError("invalid");
+  }
+  set_counters(state, batch.size(), records);
+  state.SetLabel(std::string(mode == 0 ? "header+records" : mode == 1 ? "header" : "records") + " " +
+                 std::to_string(batch.size()) + " B, " + std::to_string(records) + " records");
+}
+BENCHMARK(BM_Validate64KiB)->Arg(0)->Arg(1)->Arg(2);
 
 void BM_WalkBatches(benchmark::State& state) {
   Bytes one = make_batch(Compression::kNone);
