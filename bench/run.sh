@@ -14,7 +14,9 @@
 #        measured in this run, consume throughput from a multi-GB log (warm page cache), restart after SIGKILL with
 #        that log (~1,000 segments), and produce with fsync on every acknowledgement
 #        (Kafka flush.messages=1, Moldau moldau.flush.on.ack=true), and broker-limited
-#        produce of 1 KB records with acks=all.
+#        produce of 1 KB records with acks=all, and broker-limited consume of the
+#        multi-GB log (loadgen raw-fetch: Fetch requests on plain sockets, batch bodies
+#        discarded unread).
 # Both:  this machine's limits first, in the same run (bench/limits.sh: fio sequential
 #        write with and without fdatasync, iperf3 over loopback, memcpy), and PNG plots
 #        (bench/plot.py, matplotlib in bench/.venv) of throughput, latency and resources.
@@ -373,6 +375,9 @@ session() {  # session <broker> <round>
       --rate max --acks 1 --topic-config "segment.bytes=$segbytes" >>"$out/runs.load.jsonl" 2>>"$out/$b.loadgen.err"
     run_load "$b" consume_1k consume --topic big --threads 1 || { session_end "$b" "$r" "$dir"; return 0; }
     run_load "$b" consume_1k_t2 consume --topic big --threads 2 || { session_end "$b" "$r" "$dir"; return 0; }
+    # Broker-limited consume of the same log: Fetch on plain sockets, batch bodies
+    # discarded unread (near-zero client cost), 2 connections x 1 Fetch in flight.
+    run_load "$b" rawfetch_1k raw-fetch --topic big --threads 2 || { session_end "$b" "$r" "$dir"; return 0; }
 
     # (6) restart after SIGKILL with that log.
     stop_broker KILL
@@ -431,6 +436,7 @@ tput_rows() {  # tput_rows <label> <name>
     tput_rows "produce 1KB fsync-on-ack" fsync_1k
     tput_rows "consume 1KB 1 thread" consume_1k
     tput_rows "consume 1KB 2 threads" consume_1k_t2
+    tput_rows "broker-limited consume 1KB" rawfetch_1k
   fi
   row "e2e latency p50 us @${E2E_RATE}/s" e2e_fix.p50 lower
   row "e2e latency p99 us @${E2E_RATE}/s" e2e_fix.p99 lower

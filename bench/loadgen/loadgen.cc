@@ -10,6 +10,11 @@
 //          near-zero client cost, so the broker is the limit; --batch-size bytes per
 //          partition batch (default 65536), --inflight requests per connection (5),
 //          --threads connections; latency = per request.
+// raw-fetch  Fetch v11 on plain sockets (raw_fetch.h): --threads connections read
+//          disjoint partitions from the log start to the high watermark seen at the
+//          start (or --duration), one Fetch in flight each (--inflight groups),
+//          --partition-max-bytes (1 MiB); batch bodies are discarded unread, records
+//          counted from batch headers: the broker is the limit; latency = per request.
 // probe    start-up: connect, Metadata (auto-create) and a 1-record Produce on plain
 //          sockets, retried every 10 ms until acknowledged or --duration (60) passes.
 // e2e      one consumer (assigned at the log end) and N producers at a fixed rate;
@@ -31,9 +36,11 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "histogram.h"
+#include "raw_fetch.h"
 #include "raw_produce.h"
 
 namespace {
@@ -61,6 +68,8 @@ struct Options {
   int batch_size = 1000000;
   bool batch_size_given = false;
   int inflight = 5;          // raw-produce: requests outstanding per connection
+  bool inflight_given = false;
+  int32_t partition_max_bytes = 1 << 20;  // raw-fetch
   int threads = 1;
   int partitions = 0;        // >0: create the topic with this many partitions first
   double warmup = 1.0;       // e2e: seconds of latencies to discard
@@ -71,12 +80,13 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
   if (why) std::fprintf(stderr, "loadgen: %s\n", why);
   std::fprintf(stderr,
-      "usage: loadgen produce|consume|e2e|raw-produce|probe --bootstrap H:P --topic T\n"
+      "usage: loadgen produce|consume|e2e|raw-produce|raw-fetch|probe --bootstrap H:P --topic T\n"
       "         [--record-size N] [--count N | --duration S] [--rate R|max] [--keys N]\n"
       "         [--acks 0|1|all] [--compression none|gzip|snappy|lz4|zstd]\n"
       "         [--linger-ms N] [--batch-size N] [--threads N]\n"
       "         [--partitions N] [--topic-config k=v]... [-X librdkafka.prop=v]...\n"
-      "         [--warmup S] [--inflight N (raw-produce)]\n");
+      "         [--warmup S] [--inflight N (raw-produce, raw-fetch)]\n"
+      "         [--partition-max-bytes N (raw-fetch)]\n");
   std::exit(2);
 }
 
@@ -85,7 +95,7 @@ Options parse(int argc, char** argv) {
   if (argc < 2) usage(nullptr);
   o.mode = argv[1];
   if (o.mode != "produce" && o.mode != "consume" && o.mode != "e2e" && o.mode != "raw-produce" &&
-      o.mode != "probe")
+      o.mode != "raw-fetch" && o.mode != "probe")
     usage("unknown mode");
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
@@ -109,7 +119,8 @@ Options parse(int argc, char** argv) {
     else if (a == "--compression") o.compression = val();
     else if (a == "--linger-ms") o.linger_ms = std::stoi(val());
     else if (a == "--batch-size") { o.batch_size = std::stoi(val()); o.batch_size_given = true; }
-    else if (a == "--inflight") o.inflight = std::max(1, std::stoi(val()));
+    else if (a == "--inflight") { o.inflight = std::max(1, std::stoi(val())); o.inflight_given = true; }
+    else if (a == "--partition-max-bytes") o.partition_max_bytes = std::max(1, std::stoi(val()));
     else if (a == "--threads") o.threads = std::max(1, std::stoi(val()));
     else if (a == "--partitions") o.partitions = std::stoi(val());
     else if (a == "--warmup") o.warmup = std::stod(val());
@@ -119,6 +130,11 @@ Options parse(int argc, char** argv) {
     else usage(("unknown option " + a).c_str());
   }
   if (o.mode == "probe") return o;
+  if (o.mode == "raw-fetch") {
+    if (o.count) usage("raw-fetch reads to the high watermark (or --duration); no --count");
+    if (!o.inflight_given) o.inflight = 1;
+    return o;
+  }
   if (o.mode != "consume" && o.count == 0 && o.duration <= 0) o.count = 1000000;
   if (o.mode == "e2e" && o.rate <= 0) usage("e2e needs a fixed --rate");
   if (o.mode == "e2e" && o.record_size < 8) o.record_size = 8;
@@ -547,6 +563,69 @@ int run_raw_produce(const Options& o) {
   return errors ? 1 : 0;
 }
 
+double process_cpu_secs() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+int run_raw_fetch(const Options& o) {
+  const int nparts = prepare_topic(o);
+  // Where each partition starts and ends (untimed): librdkafka's watermark query
+  // (ListOffsets earliest and latest). The run reads up to the end seen here.
+  std::vector<loadgen::rawfetch::Part> all(static_cast<size_t>(nparts));
+  {
+    rd_kafka_t* rk = make_producer(o, nullptr, nullptr);
+    for (int p = 0; p < nparts; ++p) {
+      int64_t lo = 0, hi = 0;
+      rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, o.topic.c_str(), p, &lo, &hi, 10000);
+      if (err) {
+        std::fprintf(stderr, "loadgen: raw-fetch: watermarks of partition %d: %s\n", p, rd_kafka_err2str(err));
+        std::exit(1);
+      }
+      all[static_cast<size_t>(p)] = {p, lo, hi};
+    }
+    rd_kafka_destroy(rk);
+  }
+  uint64_t expect = 0;
+  for (auto& p : all) expect += static_cast<uint64_t>(p.end - p.next);
+  const int nthreads = std::min(o.threads, nparts);
+  std::fprintf(stderr, "loadgen: raw-fetch: %d partitions, %" PRIu64 " records to read, %d connection(s) x %d "
+               "in flight, %d bytes per partition\n", nparts, expect, nthreads, o.inflight, o.partition_max_bytes);
+  std::vector<std::vector<loadgen::rawfetch::Part>> mine(static_cast<size_t>(nthreads));
+  for (int t = 0; t < nthreads; ++t)
+    for (int p : partitions_of(nparts, t, nthreads)) mine[static_cast<size_t>(t)].push_back(all[static_cast<size_t>(p)]);
+  std::vector<std::unique_ptr<loadgen::rawfetch::Stats>> states;
+  std::vector<std::thread> threads;
+  const double cpu0 = process_cpu_secs();
+  const uint64_t start = now_ns();
+  const uint64_t deadline = o.duration > 0 ? start + static_cast<uint64_t>(o.duration * 1e9) : UINT64_MAX;
+  for (int t = 0; t < nthreads; ++t) {
+    states.push_back(std::make_unique<loadgen::rawfetch::Stats>());
+    threads.emplace_back([&, t] {
+      loadgen::rawfetch::run_connection(o.bootstrap, o.topic, mine[static_cast<size_t>(t)], o.inflight,
+                                        o.partition_max_bytes, nparts, deadline, now_ns, *states[static_cast<size_t>(t)]);
+    });
+  }
+  for (auto& th : threads) th.join();
+  const double client_cpu = process_cpu_secs() - cpu0;
+  Histogram h;
+  uint64_t recs = 0, bytes = 0, errors = 0, last = start, reqs = 0, batches = 0;
+  for (auto& s : states) {
+    h.merge(s->hist); recs += s->records; bytes += s->bytes; errors += s->errors; reqs += s->requests;
+    batches += s->batches; last = std::max(last, s->last_ns);
+  }
+  const double secs = (last - start) / 1e9;
+  print_common(o, "raw-fetch", recs, bytes, secs, errors);
+  std::printf(",\"expected_records\":%" PRIu64 ",\"requests\":%" PRIu64 ",\"batches\":%" PRIu64
+              ",\"inflight\":%d,\"partition_max_bytes\":%d,\"client_cpu_s\":%.2f",
+              expect, reqs, batches, o.inflight, o.partition_max_bytes, client_cpu);
+  print_hist("lat_us", h);
+  std::printf("}\n");
+  // Short of the end without --duration: something went wrong (errors say what).
+  return (errors || (o.duration <= 0 && recs < expect)) ? 1 : 0;
+}
+
 int run_e2e(const Options& o) {
   int nparts = prepare_topic(o);
   Shared sh;
@@ -623,6 +702,7 @@ int main(int argc, char** argv) {
   if (o.mode == "produce") rc = run_produce(o);
   else if (o.mode == "consume") rc = run_consume(o);
   else if (o.mode == "raw-produce") rc = run_raw_produce(o);
+  else if (o.mode == "raw-fetch") rc = run_raw_fetch(o);
   else if (o.mode == "probe") {
     const uint64_t t0 = now_ns();
     const bool ok = loadgen::raw::probe_first_ack(o.bootstrap, o.topic,
