@@ -66,13 +66,20 @@ fi
 python=${PYTHON:-python3}
 need "$python"
 venv="$tests/.venv"
+# Two stamps: the interpreter (a new one means a new venv) and the requirements (a
+# change there is installed into the existing venv, so that a test run using the venv
+# at that moment is not pulled from under it).
+want_py=$(stamp_of <(command -v "$python") <("$python" -V 2>&1))
 want=$(stamp_of "$tests/requirements.txt" <(command -v "$python") <("$python" -V 2>&1))
 if [ "$(cat "$venv/.moldau-stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/python" ]; then
   make_venv() {
-    rm -rf "$venv"
-    "$python" -m venv "$venv"
+    if [ "$(cat "$venv/.moldau-python-stamp" 2>/dev/null)" != "$want_py" ] || [ ! -x "$venv/bin/python" ]; then
+      rm -rf "$venv"
+      "$python" -m venv "$venv"
+      echo "$want_py" >"$venv/.moldau-python-stamp"
+    fi
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$tests/requirements.txt"
-    "$venv/bin/python" -c 'import pytest, pytest_timeout, confluent_kafka, kafka, lz4.frame, snappy, zstandard'
+    "$venv/bin/python" -c 'import pytest, pytest_timeout, xdist, confluent_kafka, kafka, lz4.frame, snappy, zstandard'
   }
   step "python venv ($venv)" make_venv
   echo "$want" >"$venv/.moldau-stamp"

@@ -111,7 +111,17 @@ build_recipe="2: --disable-curl --disable-debug-symbols; rapidjson; make libs + 
 build() {
   local d; d=$(src_dir)
   local stamp="$d/.moldau-built"
-  if [ -x "$d/tests/test-runner" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$build_recipe" ]; then
+  built() { [ -x "$d/tests/test-runner" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$build_recipe" ]; }
+  built && return 0
+  # Parallel test workers (pytest-xdist) call this at the same time: one fetches and
+  # builds, the others wait here for it and then find the build.
+  mkdir -p "$src_parent"
+  exec 9>"$src_parent/.build.lock"
+  local w0=$SECONDS
+  flock -w 3600 9 || die "waited an hour for another build ($src_parent/.build.lock)"
+  if built; then
+    log "another process built it; waited $((SECONDS - w0)) s"
+    exec 9>&-
     return 0
   fi
   # rapidjson-dev: 0053_stats checks the statistics JSON against its schema with it.
@@ -136,6 +146,7 @@ build() {
   ) || die "build failed (logs: $d/.configure.log, .build-lib.log, .build-tests.log)"
   [ -x "$d/tests/test-runner" ] || die "build produced no tests/test-runner"
   echo "$build_recipe" >"$stamp"
+  exec 9>&-
   log "built in $((SECONDS - t0)) s"
 }
 
@@ -173,7 +184,8 @@ run() {
   # Tests open files relative to the suite's directory (0053 reads
   # ../src/statistics_schema.json), so they run in a directory beside tests/; the
   # test.conf for this broker is passed with RDKAFKA_TEST_CONF.
-  local work="$d/moldau-run"
+  # One per pytest-xdist worker, so that parallel workers never share a directory.
+  local work="$d/moldau-run${PYTEST_XDIST_WORKER:+-$PYTEST_XDIST_WORKER}"
   mkdir -p "$work"
   local conf="$out/test.conf"
   {

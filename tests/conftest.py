@@ -43,6 +43,9 @@ def pytest_addoption(parser):
                 help="the moldau binary (default: $MOLDAU_BIN or build/moldau)")
     g.addoption("--kafka-version", default=os.environ.get("KAFKA_VERSION", "4.3.1"),
                 help="Apache Kafka version for --broker=kafka and the CLI tools (default 4.3.1)")
+    g.addoption("--record-durations", metavar="PATH", default=None,
+                help="write each test's duration (setup + call + teardown) into PATH, merged "
+                     "with what PATH holds; tests/durations.txt orders parallel runs")
 
 
 def pytest_configure(config):
@@ -201,3 +204,101 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_sessionstart(session):
     session.config._moldau_t0 = time.monotonic()
+
+
+# ----------------------------------------------------------------------------- parallel runs
+
+# Seconds per test (setup + call + teardown) from an earlier run against Moldau, written
+# with --record-durations. Under pytest-xdist (tests/run.sh runs several workers) the
+# longest tests are handed out first, so that the run does not end waiting for one long
+# test; a test not listed counts as 0 s. A stale file costs time, never correctness.
+DURATIONS_FILE = Path(__file__).resolve().parent / "durations.txt"
+
+# Modules whose tests share a module-scoped fixture that runs a whole client program
+# (one JVM, one node process, Debian's clients): a parallel run gives all their tests to
+# one worker, so that the program runs once. (xdist's own `--dist loadgroup` does not
+# group with pytest 9.2, which no longer reads the item._nodeid it rewrites.)
+ONE_WORKER_MODULES = frozenset({
+    "test_produce_fetch_java.py",
+    "test_produce_fetch_kafkajs.py",
+    "test_produce_fetch_debian.py",
+})
+
+
+def _unit(nodeid: str) -> str:
+    """What a parallel run hands to one worker: the module for ONE_WORKER_MODULES,
+    else the test itself."""
+    module = nodeid.split("::", 1)[0]
+    return module if module in ONE_WORKER_MODULES else nodeid
+
+
+def _read_durations(path: Path) -> dict:
+    out = {}
+    try:
+        text = path.read_text()
+    except OSError:
+        return out
+    for line in text.splitlines():
+        words = line.split(None, 1)
+        if len(words) == 2 and not words[0].startswith("#"):
+            try:
+                out[words[1].strip()] = float(words[0])
+            except ValueError:
+                pass
+    return out
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under xdist, longest first: units (see _unit) sorted by their total time from
+    tests/durations.txt, the tests of a unit in their collection order. Every worker
+    sorts the same way (xdist requires identical collections). Serial runs keep the
+    collection order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    durations = _read_durations(DURATIONS_FILE)
+    totals: dict = {}
+    first_seen: dict = {}
+    for i, item in enumerate(items):
+        u = _unit(item.nodeid)
+        totals[u] = totals.get(u, 0.0) + durations.get(item.nodeid, 0.0)
+        first_seen.setdefault(u, i)
+    keyed = sorted(enumerate(items), key=lambda p: (-totals[_unit(p[1].nodeid)],
+                                                   first_seen[_unit(p[1].nodeid)], p[0]))
+    items[:] = [item for _, item in keyed]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Dynamic scheduling by unit (a test, or a whole ONE_WORKER_MODULES module), in the
+    order the workers collected (longest first), a new unit to a worker whenever it has
+    two tests or fewer left."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return _unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep the collection (longest-first) order
+    return UnitScheduling(config, log)
+
+
+_RECORDED: dict = {}
+
+
+def pytest_runtest_logreport(report):
+    _RECORDED[report.nodeid] = _RECORDED.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    path = session.config.getoption("--record-durations")
+    if not path or hasattr(session.config, "workerinput") or not _RECORDED:
+        return
+    merged = _read_durations(Path(path))
+    merged.update(_RECORDED)
+    lines = [f"{secs:.1f} {nodeid}" for nodeid, secs in
+             sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))]
+    Path(path).write_text(
+        "# seconds (setup + call + teardown) and pytest node id, written by\n"
+        "# tests/run.sh --record-durations=durations.txt; orders parallel runs (conftest.py).\n"
+        + "\n".join(lines) + "\n")

@@ -7,6 +7,9 @@
 #   tests/run.sh -m foundation            one area (markers: see tests/pytest.ini)
 #   tests/run.sh --broker=kafka           against Apache Kafka (validates the tests)
 #   MOLDAU_BIN=/path/to/moldau tests/run.sh
+#   MOLDAU_TEST_WORKERS=1 tests/run.sh    one process, in collection order (default:
+#                                         3 pytest-xdist workers against Moldau, 1 against Kafka)
+#   tests/run.sh --record-durations=durations.txt   refresh the longest-first order
 #
 # The exit status is pytest's, except that "no tests collected" (5) is a failure (1).
 # pytest's summary line is the last line printed.
@@ -28,9 +31,22 @@ if [ "$broker_is_kafka" = 0 ] && [ ! -x "$MOLDAU_BIN" ]; then
   exit 1
 fi
 
+# Parallel workers (pytest-xdist). Most of the run is waiting (timers in librdkafka's
+# suite, broker start-ups, client timeouts), so 3 workers overlap well even on 2 cores;
+# each worker has its own brokers and its own share of the port range. conftest.py
+# schedules: longest first (tests/durations.txt), and a module whose module fixture runs
+# a whole client program (ONE_WORKER_MODULES) on one worker. Against Kafka
+# (a 1 GB JVM per broker) the default stays one process. An -n given here wins.
+if [ "$broker_is_kafka" = 1 ]; then workers=${MOLDAU_TEST_WORKERS:-1}; else workers=${MOLDAU_TEST_WORKERS:-3}; fi
+xdist=()
+case " $* " in *" no:xdist "*|*" -pno:xdist "*) workers=1 ;; esac
+if [ "$workers" -gt 1 ] 2>/dev/null; then
+  xdist=(-n "$workers")
+fi
+
 cd "$here"
 # Keep the test run modest on a shared 2-core machine.
-nice -n 5 "$here/.venv/bin/python" -m pytest --durations=25 "$@"
+nice -n 5 "$here/.venv/bin/python" -m pytest --durations=25 "${xdist[@]}" "$@"
 rc=$?
 if [ "$rc" = 5 ]; then
   echo "tests/run.sh: pytest collected no tests; treating that as a failure" >&2

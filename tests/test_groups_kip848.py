@@ -173,6 +173,24 @@ class Member:
         with self.lock:
             return f"{self.name} (exit {self.proc.poll()}): {self.lines[-10:]} {self.stderr[-10:]}"
 
+    def summary(self, skip_records=0):
+        """Every non-record line (ASSIGN, REVOKE, COMMITFAIL, ERROR) and, per partition,
+        how many records were read after the first skip_records and their offset range."""
+        other, per = [], {}
+        n = 0
+        for line in self.snapshot():
+            if line.startswith("R "):
+                n += 1
+                if n <= skip_records:
+                    continue
+                _, p, o, _ = line.split(" ", 3)
+                lo, hi, c = per.get(int(p), (int(o), int(o), 0))
+                per[int(p)] = (min(lo, int(o)), max(hi, int(o)), c + 1)
+            else:
+                other.append(line)
+        parts = ", ".join(f"p{p}: {c} read, offsets {lo}-{hi}" for p, (lo, hi, c) in sorted(per.items()))
+        return f"{self.name} (exit {self.proc.poll()}): {other[-20:]}; {parts or 'nothing read'}; stderr {self.stderr[-5:]}"
+
 
 def confluent_member(bootstrap, topic, group, name, instance_id=None):
     return Member(name, [sys.executable, HERE, "member", bootstrap, topic, group, name,
@@ -222,7 +240,8 @@ def read_exactly_once(members, sent, split, timeout=90):
     try:
         wait_until(lambda: got() >= want, timeout, interval=0.2, what=f"{len(want)} records read by the members")
     except AssertionError as e:
-        raise AssertionError(f"{e}: {len(got() & want)} read; " + "; ".join(m.describe() for m in members)) from None
+        raise AssertionError(f"{e}: {len(got() & want)} read; "
+                             + " | ".join(m.summary(start[m.name]) for m in members)) from None
     time.sleep(1)  # anything read twice shows up now
     values = [v for m in members for _, _, v in m.records()[start[m.name]:]]
     assert len(values) == len(set(values)) == len(want), \

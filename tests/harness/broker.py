@@ -46,12 +46,31 @@ def _die_with_parent():
 _HANDED_OUT: set = set()
 
 
+def _port_range() -> tuple[int, int]:
+    """20000-32000, or under pytest-xdist this worker's share of it: workers never hand
+    out the same port, so a port one of them holds between a broker's stop and its
+    restart (or between choosing and binding) cannot be taken by another."""
+    lo, hi = 20000, 32000
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    try:
+        count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        index = int(worker[2:]) if worker.startswith("gw") else 0
+    except ValueError:
+        return lo, hi
+    if count > 1 and 0 <= index < count:
+        span = (hi - lo) // count
+        lo += index * span
+        hi = lo + span
+    return lo, hi
+
+
 def free_port() -> int:
     """A port that is free now, outside Linux's ephemeral range (32768-60999) so that
     clients' outgoing connections cannot take it before the broker binds it, and never
-    the same twice in one test run."""
+    the same twice in one test run (nor in two workers of one run)."""
+    lo, hi = _port_range()
     for _ in range(200):
-        port = random.randrange(20000, 32000)
+        port = random.randrange(lo, hi)
         if port in _HANDED_OUT:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -61,7 +80,7 @@ def free_port() -> int:
                 continue
         _HANDED_OUT.add(port)
         return port
-    raise BrokerError("no free port found in 20000-32000")
+    raise BrokerError(f"no free port found in {lo}-{hi}")
 
 
 def tail(path: Path, max_lines=200, start_offset=0) -> str:
