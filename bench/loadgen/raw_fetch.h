@@ -31,7 +31,8 @@
 // as client_cpu_s), so the broker is the limit. Both brokers receive the same requests
 // (the offsets follow the batch boundaries of each broker's own log). Latency is per
 // request (send -> last byte of the response), in µs. A partition answered with an
-// error, or without progress 100 times in a row, counts as an error and is dropped.
+// error, or without progress in 100 (+ its group's partition count) responses in a row,
+// counts as an error and is dropped.
 #pragma once
 
 #include <sys/socket.h>
@@ -76,9 +77,12 @@ struct Stats {
   uint64_t last_ns = 0;
 };
 
-// A size-prefixed Fetch v11 request for the unfinished partitions of `parts`.
+// A size-prefixed Fetch v11 request for the unfinished partitions of `parts`, starting
+// at parts[first % size]: brokers return a whole batch larger than the partition limit
+// only to the first partition with data (KIP-74), so the order rotates (as consumers'
+// does) and every partition gets its turn.
 inline std::vector<uint8_t> build_fetch(const std::string& topic, const std::vector<Part*>& parts,
-                                        int32_t partition_max_bytes, int32_t correlation_id) {
+                                        int32_t partition_max_bytes, int32_t correlation_id, size_t first) {
   raw::Writer w;
   w.be32(0);                 // size, patched
   w.be16(1);                 // api key Fetch
@@ -97,7 +101,8 @@ inline std::vector<uint8_t> build_fetch(const std::string& topic, const std::vec
   const size_t count_at = w.b.size();
   w.be32(0);                 // partition count, patched
   uint32_t n = 0;
-  for (const Part* p : parts) {
+  for (size_t k = 0; k < parts.size(); ++k) {
+    const Part* p = parts[(first + k) % parts.size()];
     if (p->done()) continue;
     w.be32(uint32_t(p->partition));
     w.be32(uint32_t(-1));    // current leader epoch: unknown
@@ -222,7 +227,8 @@ inline bool read_records(StreamReader& in, int64_t len, Part* part, Stats& st, b
 
 // Reads one Fetch v11 response body (after size and correlation id, `body` bytes).
 // Returns false when the connection can no longer be trusted.
-inline bool read_fetch_response(StreamReader& in, uint64_t body, const std::vector<Part*>& by_index, Stats& st) {
+inline bool read_fetch_response(StreamReader& in, uint64_t body, const std::vector<Part*>& by_index, int max_stalls,
+                                Stats& st) {
   in.consumed = 0;
   in.be32();                                     // throttle time
   const int16_t top_error = int16_t(in.be16());
@@ -253,7 +259,7 @@ inline bool read_fetch_response(StreamReader& in, uint64_t body, const std::vect
       if (err != 0) {
         if (st.errors++ < 3) std::fprintf(stderr, "loadgen: raw-fetch: partition %d: error code %d\n", index, err);
         part->dropped = true;
-      } else if (!progressed && ++part->stalls >= kMaxStalls) {
+      } else if (!progressed && ++part->stalls >= max_stalls) {
         std::fprintf(stderr, "loadgen: raw-fetch: partition %d makes no progress at offset %lld (end %lld)\n",
                      index, static_cast<long long>(part->next), static_cast<long long>(part->end));
         st.errors++;
@@ -299,7 +305,7 @@ void run_connection(const std::string& bootstrap, const std::string& topic, std:
     for (const Part* p : groups[size_t(g)]) any = any || !p->done();
     if (!any || failed || now_ns() >= deadline_ns) return;
     const int32_t id = next_id++;
-    auto req = build_fetch(topic, groups[size_t(g)], partition_max_bytes, id);
+    auto req = build_fetch(topic, groups[size_t(g)], partition_max_bytes, id, size_t(id));
     const uint64_t t = now_ns();
     if (!raw::write_all(fd, req.data(), req.size())) {
       std::fprintf(stderr, "loadgen: raw-fetch: write failed\n");
@@ -322,7 +328,8 @@ void run_connection(const std::string& bootstrap, const std::string& topic, std:
     }
     const Outstanding o = outstanding.front();
     outstanding.pop_front();
-    if (!read_fetch_response(in, size - 4, by_index, st)) { failed = true; break; }
+    const int max_stalls = kMaxStalls + int(groups[size_t(o.group)].size());
+    if (!read_fetch_response(in, size - 4, by_index, max_stalls, st)) { failed = true; break; }
     const uint64_t now = now_ns();
     st.hist.record((now - o.sent_ns) / 1000);
     st.requests++;
