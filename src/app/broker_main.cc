@@ -147,6 +147,8 @@ int run_broker(const std::string& config_path, const std::vector<std::string>& o
   net::ConnectionLimits limits;
   limits.max_request_bytes = int32_t(config.get_long("socket.request.max.bytes"));
   limits.use_sendfile = config.get_bool("moldau.fetch.sendfile");
+  limits.send_buffer_bytes = int(config.get_long("socket.send.buffer.bytes"));
+  limits.receive_buffer_bytes = int(config.get_long("socket.receive.buffer.bytes"));
   net::Server server(
       io, limits,
       [&broker](const std::shared_ptr<net::Connection>& c, net::Frame f) { broker.handle_frame(c, std::move(f)); },

@@ -30,6 +30,10 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionLimits limits, Fr
   auto ep = socket_.remote_endpoint(ec);
   peer_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (limits_.send_buffer_bytes >= 0)
+    socket_.set_option(asio::socket_base::send_buffer_size(limits_.send_buffer_bytes), ec);
+  if (limits_.receive_buffer_bytes >= 0)
+    socket_.set_option(asio::socket_base::receive_buffer_size(limits_.receive_buffer_bytes), ec);
   socket_.native_non_blocking(true, ec);
   rbuf_.resize(kReadBufferBytes);
 }

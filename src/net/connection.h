@@ -51,6 +51,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& peer() const { return peer_; }
   uint64_t id() const { return id_; }
   bool closed() const { return closed_; }
+  // The socket's descriptor, for inspection (tests, diagnostics) only.
+  int native_handle() { return socket_.native_handle(); }
   // Opaque per-connection state owned by the layer above (e.g. fetch sessions).
   std::shared_ptr<void>& user_state() { return user_state_; }
 

@@ -16,6 +16,11 @@ struct ConnectionLimits {
   size_t max_buffered_response_bytes = 64 * 1024 * 1024;
   // Send file regions with sendfile(2) (true) or pread(2) + write(2).
   bool use_sendfile = true;
+  // socket.send.buffer.bytes / socket.receive.buffer.bytes: SO_SNDBUF and
+  // SO_RCVBUF of accepted sockets; -1 keeps the operating system's default
+  // (autotuning).
+  int send_buffer_bytes = -1;
+  int receive_buffer_bytes = -1;
 };
 
 // Size of the per-connection read buffer that small frames are parsed from;

@@ -1,6 +1,7 @@
 #include "net/server.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
@@ -74,6 +75,35 @@ TEST_F(ServerFixture, EchoesSmallAndLargeFrames) {
   big[12345] = 'y';
   send_frame(s, big);
   EXPECT_EQ(read_frame(s), big);
+}
+
+// socket.send.buffer.bytes / socket.receive.buffer.bytes reach the accepted
+// socket (Linux doubles what is asked for); -1 leaves the kernel's default.
+int sockopt(int fd, int opt) {
+  int v = 0;
+  socklen_t len = sizeof v;
+  return ::getsockopt(fd, SOL_SOCKET, opt, &v, &len) == 0 ? v : -2;
+}
+
+TEST_F(ServerFixture, SocketBufferSizesAreApplied) {
+  ConnectionLimits limits;
+  limits.send_buffer_bytes = 102400;
+  limits.receive_buffer_bytes = 65536;
+  start(
+      [](const std::shared_ptr<Connection>& c, Frame f) {
+        Reply r;
+        r.body.i32(sockopt(c->native_handle(), SO_SNDBUF));
+        r.body.i32(sockopt(c->native_handle(), SO_RCVBUF));
+        c->reply(f.slot, std::move(r));
+      },
+      limits);
+  auto s = connect();
+  send_frame(s, "?");
+  std::string got = read_frame(s);
+  ASSERT_EQ(got.size(), 8u);
+  const auto* p = reinterpret_cast<const uint8_t*>(got.data());
+  EXPECT_EQ(int32_t(load_be32(p)), 2 * 102400);
+  EXPECT_EQ(int32_t(load_be32(p + 4)), 2 * 65536);
 }
 
 TEST_F(ServerFixture, PipelinedRequestsAreAnsweredInOrderEvenWhenCompletedOutOfOrder) {
