@@ -255,6 +255,7 @@ Status Log::roll(int64_t now_ms) {
   if (!seg) return fail(seg.error());
   segments_.emplace(log_end_, std::move(seg.value()));
   ++dir_generation_;
+  roll_flush_target_ = log_end_;
   MOLDAU_LOG_DEBUG("{}: rolled a new segment at {}", tp_.dir_name(), log_end_);
   // As Kafka: a producer state snapshot at every roll, so that recovery
   // replays at most the active segment.

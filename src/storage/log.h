@@ -141,6 +141,7 @@ class Log {
 
   size_t size_bytes() const;
   size_t segment_count() const { return segments_.size(); }
+  int64_t active_segment_base_offset() const { return segments_.rbegin()->first; }
   bool offline() const { return dir_->offline(); }
 
   // --- For the log manager. ---
@@ -158,6 +159,16 @@ class Log {
   void delete_expired_files(int64_t now_ms, bool all = false);
   // flush.messages is handled in append(); flush.ms here.
   bool flush_due(int64_t now_ms) const;
+  // After a roll, as Kafka does: the segments before the new active one are
+  // due to be flushed (in the background), which moves the recovery point
+  // so that a restart after a crash recovers only the newer segments.
+  // Returns the offset to flush to (the newest roll's base offset), once,
+  // or -1 when no roll happened since the last call.
+  int64_t take_roll_flush() {
+    int64_t t = roll_flush_target_;
+    roll_flush_target_ = -1;
+    return t;
+  }
   // Prepares an asynchronous flush up to `offset` (clamped to the log end).
   Result<FlushJob> prepare_flush(int64_t offset);
   // The flusher finished a job: moves the recovery point (or takes the dir offline).
@@ -223,6 +234,7 @@ class Log {
   int64_t high_watermark_ = 0;
   int64_t recovery_point_ = 0;
   int64_t unflushed_messages_ = 0;
+  int64_t roll_flush_target_ = -1;  // see take_roll_flush()
   int64_t last_flush_ms_ = 0;
   // Segment files created (generation) and the generation whose directory
   // entries a completed flush made durable.

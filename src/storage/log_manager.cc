@@ -268,7 +268,12 @@ void LogManager::tick(int64_t now_ms) {
     if (auto s = log.roll_if_due(now_ms); !s) {
       MOLDAU_LOG_WARN("{}: roll: {}", tp.dir_name(), s.error().message);
     }
-    if (log.flush_due(now_ms)) flush_async(&log, log.log_end_offset(), nullptr);
+    if (log.flush_due(now_ms)) {
+      flush_async(&log, log.log_end_offset(), nullptr);
+      (void)log.take_roll_flush();  // covered by this flush
+    } else if (int64_t upto = log.take_roll_flush(); upto > log.recovery_point()) {
+      flush_async(&log, upto, nullptr);
+    }
     log.delete_expired_files(now_ms);
   }
   remove_due_dirs(now_ms, false);

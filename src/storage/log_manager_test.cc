@@ -174,6 +174,26 @@ TEST_F(LogManagerTest, FlushMsFlushesOnTick) {
   m->shutdown();
 }
 
+TEST_F(LogManagerTest, RolledSegmentsAreFlushedOnTheNextTick) {
+  config_.segment_bytes = 1024;  // every few batches roll
+  auto m = make();
+  Log* log = create(*m, "t", 0);
+  for (int i = 0; i < 12; ++i) append(*log, 5);
+  ASSERT_GT(log->segment_count(), 2u);
+  const int64_t active_base = log->active_segment_base_offset();
+  ASSERT_GT(active_base, 0);
+  EXPECT_EQ(log->recovery_point(), 0);  // nothing flushed yet (flush.ms and flush.messages are off)
+  m->tick(wall_clock_ms());
+  // The segments before the active one, not the active one itself.
+  ASSERT_TRUE(loop_.run_until([&] { return log->recovery_point() == active_base; }));
+  EXPECT_LT(log->recovery_point(), log->log_end_offset());
+  // A second tick without a roll flushes nothing more.
+  m->tick(wall_clock_ms());
+  loop_.run_pending();
+  EXPECT_EQ(log->recovery_point(), active_base);
+  m->shutdown();
+}
+
 TEST_F(LogManagerTest, RemoveRenamesThenDeletes) {
   config_.file_delete_delay_ms = 1000;
   auto m = make();
