@@ -288,7 +288,8 @@ std::vector<ConfigDef> make_broker_defs() {
       broker("log.dirs", T::kList, std::nullopt, none(), "Directories partition data is kept in."),
       broker("log.dir", T::kList, "/tmp/moldau-logs", none(), "Data directory used when log.dirs is unset."),
       broker("num.recovery.threads.per.data.dir", T::kInt, "2", at_least(1),
-             "Threads per directory for recovery at start-up; accepted, unused."),
+             "Threads per log directory that open (and after a crash recover) partitions at "
+             "start-up; capped at the number of CPU cores."),
       // ---- topic creation
       broker("num.partitions", T::kInt, "1", at_least(1),
              "Partitions of a topic created without a partition count (and of auto-created topics)."),

@@ -7,10 +7,12 @@
 #include <cassert>
 #include <cerrno>
 #include <filesystem>
+#include <optional>
 #include <random>
 
 #include <fmt/format.h>
 
+#include "base/fork_join.h"
 #include "base/log.h"
 #include "storage/checkpoint_file.h"
 #include "storage/clock.h"
@@ -114,6 +116,16 @@ Status LogManager::open_dir(const std::shared_ptr<LogDir>& dir, int64_t now_ms) 
     ::closedir(d);
   }
   std::sort(names.begin(), names.end());
+  // The partitions to open, then open them (recovering after a crash) on
+  // num.recovery.threads.per.data.dir threads: each Log::open touches only its
+  // own partition directory and the (thread-safe) LogDir.
+  struct ToOpen {
+    TopicPartition tp;
+    std::string path;
+    LogCheckpoints cp;
+    std::optional<Result<std::unique_ptr<Log>>> log;
+  };
+  std::vector<ToOpen> todo;
   for (const auto& name : names) {
     std::string path = dir->path() + "/" + name;
     if (ends_with(name, "-delete")) {
@@ -139,18 +151,27 @@ Status LogManager::open_dir(const std::shared_ptr<LogDir>& dir, int64_t now_ms) 
     if (auto it = cps[kHighWatermarks].find(*tp); it != cps[kHighWatermarks].end()) {
       cp.high_watermark = it->second;
     }
-    auto log = Log::open(dir, *tp, defaults_, cp, clean, now_ms);
+    todo.push_back(ToOpen{*tp, std::move(path), cp, std::nullopt});
+  }
+  {
+    ForkJoinPool pool(std::max(1, std::min(options_.recovery_threads_per_dir, int(todo.size()))));
+    pool.run(todo.size(), [&](size_t i) {
+      todo[i].log.emplace(Log::open(dir, todo[i].tp, defaults_, todo[i].cp, clean, now_ms));
+    });
+  }
+  for (auto& t : todo) {
+    auto& log = *t.log;
     if (!log) {
       if (log.error().code == ErrorCode::kKafkaStorageError) return log.error();
-      MOLDAU_LOG_ERROR("{}: cannot load: {}", path, log.error().message);
+      MOLDAU_LOG_ERROR("{}: cannot load: {}", t.path, log.error().message);
       continue;
     }
     Entry entry{std::shared_ptr<Log>(std::move(log.value())), ""};
-    if (auto text = read_small_file(ops, path + "/" + kPartitionMetadataFile, 4096);
+    if (auto text = read_small_file(ops, t.path + "/" + kPartitionMetadataFile, 4096);
         text && *text) {
       if (auto id = parse_partition_metadata(**text)) entry.topic_id = *id;
     }
-    logs_.emplace(*tp, std::move(entry));
+    logs_.emplace(t.tp, std::move(entry));
   }
   // From now on a crash must be noticed: the marker goes, durably.
   if (clean) {

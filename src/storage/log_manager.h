@@ -33,6 +33,9 @@ struct LogManagerOptions {
   int64_t recovery_point_checkpoint_interval_ms = 60000;  // log.flush.offset.checkpoint.interval.ms
   int64_t start_offset_checkpoint_interval_ms = 60000;  // log.flush.start.offset.checkpoint.interval.ms
   int64_t high_watermark_checkpoint_interval_ms = 5000;  // replica.high.watermark.checkpoint.interval.ms
+  // num.recovery.threads.per.data.dir: partitions of one dir opened (and,
+  // after a crash, recovered) in parallel at start-up.
+  int recovery_threads_per_dir = 1;
   // Where each dir's file system calls go (tests inject faults here).
   std::function<FileOps*(const std::string& dir)> file_ops = [](const std::string&) {
     return posix_file_ops();

@@ -110,6 +110,32 @@ TEST_F(LogManagerTest, CrashRestartRecovers) {
   m->shutdown();
 }
 
+TEST_F(LogManagerTest, CrashRestartRecoversPartitionsInParallel) {
+  // num.recovery.threads.per.data.dir > 1: every partition of both dirs is
+  // recovered (torn tails cut off), whichever thread opened it.
+  std::vector<std::string> segs;
+  {
+    auto m = make();
+    for (int p = 0; p < 12; ++p) {
+      Log* log = create(*m, "t", p);
+      for (int i = 0; i < 4 + p; ++i) append(*log, 3);
+      segs.push_back(log->dir() + "/00000000000000000000.log");
+    }
+  }
+  for (const auto& seg : segs) std::ofstream(seg, std::ios::binary | std::ios::app) << std::string(99, '\x05');
+  LogManagerOptions options;
+  options.recovery_threads_per_dir = 3;
+  auto m = make(std::move(options));
+  for (int p = 0; p < 12; ++p) {
+    Log* log = m->get({"t", p});
+    ASSERT_TRUE(log) << p;
+    EXPECT_EQ(log->log_end_offset(), 3 * (4 + p)) << p;
+    Bytes b = make_batch(1);
+    EXPECT_EQ(log->append(b, 1, 0)->base_offset, 3 * (4 + p)) << p;
+  }
+  m->shutdown();
+}
+
 TEST_F(LogManagerTest, FlushAsyncSharesSyncs) {
   auto m = make();
   std::vector<Log*> logs;
