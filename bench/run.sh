@@ -365,6 +365,15 @@ session() {  # session <broker> <round>
     [ "$b" = moldau ] && fcfg=moldau.flush.on.ack=true
     run_load "$b" fsync_1k produce --topic fsync-1k --partitions 8 --record-size 1000 --duration "$SECS" --rate max --acks all --topic-config "$fcfg" || { session_end "$b" "$r" "$dir"; return 0; }
 
+    # (2) and (6) run on a fresh broker holding only the consume log, so that the
+    # restart recovers the same ~BENCH_CONSUME_GB on both brokers (not also what the
+    # runs above wrote, which differs between brokers by their produce throughput).
+    session_end "$b" "$r" "$dir"
+    dir="$work/$b-$r-log"
+    BROKER_DIR=$dir
+    start_broker "$b" "$dir"
+    ms=$(wait_first_ack "$LAUNCH_MS") && [ -n "$ms" ] || die "$b did not start; see $dir/broker.log"
+
     # (2) consume from a multi-GB log (written just before: warm page cache).
     # BENCH_CONSUME_GB may be a fraction (0.3) for a short run.
     local total segbytes
@@ -373,11 +382,11 @@ session() {  # session <broker> <round>
     log "$b: writing ${CONSUME_GB} GB for the consume and restart runs (segment.bytes=$segbytes, ~${RESTART_SEGMENTS} segments)"
     "$LOADGEN" produce --bootstrap "$BOOT" --topic big --partitions 8 --record-size 1000 --count "$total" \
       --rate max --acks 1 --topic-config "segment.bytes=$segbytes" >>"$out/runs.load.jsonl" 2>>"$out/$b.loadgen.err"
-    run_load "$b" consume_1k consume --topic big --threads 1 || { session_end "$b" "$r" "$dir"; return 0; }
-    run_load "$b" consume_1k_t2 consume --topic big --threads 2 || { session_end "$b" "$r" "$dir"; return 0; }
+    run_load "$b" consume_1k consume --topic big --threads 1 || { session_end "$b" "$r-log" "$dir"; return 0; }
+    run_load "$b" consume_1k_t2 consume --topic big --threads 2 || { session_end "$b" "$r-log" "$dir"; return 0; }
     # Broker-limited consume of the same log: Fetch on plain sockets, batch bodies
     # discarded unread (near-zero client cost), 2 connections x 1 Fetch in flight.
-    run_load "$b" rawfetch_1k raw-fetch --topic big --threads 2 || { session_end "$b" "$r" "$dir"; return 0; }
+    run_load "$b" rawfetch_1k raw-fetch --topic big --threads 2 || { session_end "$b" "$r-log" "$dir"; return 0; }
 
     # (6) restart after SIGKILL with that log.
     stop_broker KILL
@@ -388,6 +397,8 @@ session() {  # session <broker> <round>
     ms=$(wait_first_ack "$LAUNCH_MS") && [ -n "$ms" ] || die "$b did not restart; see $dir/broker.log"
     record "$b" restart_ms "$ms"
     log "$b: first acknowledged produce after restart: $ms ms"
+    session_end "$b" "$r-log" "$dir"
+    return 0
   fi
   session_end "$b" "$r" "$dir"
 }
