@@ -52,9 +52,13 @@ LogManager::LogManager(std::vector<std::string> log_dirs, LogConfig defaults,
     dirs_.push_back(std::make_shared<LogDir>(d, ops));
   }
   flusher_ = std::make_unique<Flusher>(post_);
+  background_flusher_ = std::make_unique<Flusher>(post_);
 }
 
-LogManager::~LogManager() { flusher_->stop(); }
+LogManager::~LogManager() {
+  flusher_->stop();
+  background_flusher_->stop();
+}
 
 const char* LogManager::checkpoint_file(CheckpointKind kind) {
   switch (kind) {
@@ -289,11 +293,14 @@ void LogManager::tick(int64_t now_ms) {
     if (auto s = log.roll_if_due(now_ms); !s) {
       MOLDAU_LOG_WARN("{}: roll: {}", tp.dir_name(), s.error().message);
     }
+    // Background flushes (flush.ms, rolled segments) go to their own thread:
+    // syncing a just-rolled 1 GB segment can take seconds, and fsync-on-ack
+    // produce requests must not queue behind it.
     if (log.flush_due(now_ms)) {
-      flush_async(&log, log.log_end_offset(), nullptr);
+      submit_flush(*background_flusher_, &log, log.log_end_offset(), nullptr);
       (void)log.take_roll_flush();  // covered by this flush
     } else if (int64_t upto = log.take_roll_flush(); upto > log.recovery_point()) {
-      flush_async(&log, upto, nullptr);
+      submit_flush(*background_flusher_, &log, upto, nullptr);
     }
     log.delete_expired_files(now_ms);
   }
@@ -309,7 +316,7 @@ void LogManager::tick(int64_t now_ms) {
       if (dir->offline()) continue;
       std::string path = dir->path() + "/" + checkpoint_file(CheckpointKind(k));
       std::string text = format_offset_checkpoint(checkpoint_offsets(*dir, CheckpointKind(k)));
-      flusher_->run(
+      background_flusher_->run(
           [ops = dir->ops(), path, text = std::move(text)] {
             return write_file_atomically(ops, path, text);
           },
@@ -321,6 +328,10 @@ void LogManager::tick(int64_t now_ms) {
 }
 
 void LogManager::flush_async(Log* log, int64_t offset, std::function<void(Status)> done) {
+  submit_flush(*flusher_, log, offset, std::move(done));
+}
+
+void LogManager::submit_flush(Flusher& flusher, Log* log, int64_t offset, std::function<void(Status)> done) {
   auto it = logs_.find(log->topic_partition());
   assert(it != logs_.end() && it->second.log.get() == log);
   auto job = log->prepare_flush(offset);
@@ -337,7 +348,7 @@ void LogManager::flush_async(Log* log, int64_t offset, std::function<void(Status
   copy_for_completion.sync_dir = job->sync_dir;
   copy_for_completion.dir_generation = job->dir_generation;
   copy_for_completion.target = job->target;
-  flusher_->submit(std::move(job.value()),
+  flusher.submit(std::move(job.value()),
                    [weak, j = std::move(copy_for_completion), done = std::move(done)](Status s) {
                      if (auto l = weak.lock()) l->complete_flush(j, s, wall_clock_ms());
                      if (done) done(s);
@@ -365,6 +376,7 @@ void LogManager::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   flusher_->stop();
+  background_flusher_->stop();
   for (auto& [tp, e] : logs_) {
     Log& log = *e.log;
     if (log.offline()) continue;

@@ -89,6 +89,7 @@ class LogManager {
   std::vector<std::string> offline_dirs() const;
   const LogConfig& defaults() const { return defaults_; }
   const Flusher& flusher() const { return *flusher_; }
+  const Flusher& background_flusher() const { return *background_flusher_; }
   // Writes all checkpoint files of every online dir now (synchronously).
   Status write_checkpoints();
 
@@ -104,12 +105,14 @@ class LogManager {
   // One checkpoint file's entries for the logs of one dir.
   OffsetMap checkpoint_offsets(const LogDir& dir, CheckpointKind kind) const;
   void remove_due_dirs(int64_t now_ms, bool all);
+  void submit_flush(Flusher& flusher, Log* log, int64_t offset, std::function<void(Status)> done);
 
   std::vector<std::shared_ptr<LogDir>> dirs_;
   LogConfig defaults_;
   std::function<void(std::function<void()>)> post_;
   LogManagerOptions options_;
-  std::unique_ptr<Flusher> flusher_;
+  std::unique_ptr<Flusher> flusher_;             // flush_async: produce acks, offsets, txn state
+  std::unique_ptr<Flusher> background_flusher_;  // flush.ms, rolled segments, checkpoint files
   std::unordered_map<TopicPartition, Entry> logs_;
   std::vector<std::pair<int64_t, std::string>> dirs_to_remove_;  // (due, path)
   int64_t last_retention_check_ms_ = 0;

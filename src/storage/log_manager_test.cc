@@ -213,6 +213,10 @@ TEST_F(LogManagerTest, RolledSegmentsAreFlushedOnTheNextTick) {
   // The segments before the active one, not the active one itself.
   ASSERT_TRUE(loop_.run_until([&] { return log->recovery_point() == active_base; }));
   EXPECT_LT(log->recovery_point(), log->log_end_offset());
+  // On the background flusher, so that fsync-on-ack requests (flush_async)
+  // never queue behind a large rolled segment's sync.
+  EXPECT_GT(m->background_flusher().jobs(), 0u);
+  EXPECT_EQ(m->flusher().jobs(), 0u);
   // A second tick without a roll flushes nothing more.
   m->tick(wall_clock_ms());
   loop_.run_pending();
