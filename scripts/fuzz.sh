@@ -8,6 +8,7 @@
 # fuzz/corpus/<target>/ when checked in, plus those written by a tool named
 # <library>_fuzz_corpus (protocol_fuzz_corpus seeds request_fuzz). New inputs
 # go to build-fuzz/corpus/<target>/, crashes to build-fuzz/artifacts/.
+# Targets run side by side, JOBS (default 2) at a time, each for its full time.
 # Exits non-zero when any target crashes or fails to build.
 set -euo pipefail
 
