@@ -181,6 +181,7 @@ log.retention.hours=168
 log.segment.bytes=1073741824
 log.retention.check.interval.ms=300000
 group.initial.rebalance.delay.ms=0
+log.segment.delete.delay.ms=1000
 EOF
       for kv in "$@"; do echo "$kv" >>"$dir/server.properties"; done
       local cid
@@ -202,7 +203,7 @@ EOF
     LAUNCH_MS=$(now_ms)
     "$MOLDAU_BIN" broker --config "$root/config/server.properties" \
       "listeners=PLAINTEXT://$BOOT" "advertised.listeners=PLAINTEXT://$BOOT" \
-      "log.dirs=$dir/data" "$@" >>"$dir/broker.log" 2>&1 &
+      "log.dirs=$dir/data" log.segment.delete.delay.ms=1000 "$@" >>"$dir/broker.log" 2>&1 &
     BROKER_PID=$!
   fi
 }
@@ -295,6 +296,26 @@ run_load() {
   v=$(jget "$json" oversleep_us.p99); [ "$v" = - ] || record "$b" "$name.oversleep_p99" "$v"
   record "$b" "load_rss_mb" "$peak"
   LAST_JSON=$json
+  # Every throughput run writes gigabytes: drop its topic (not the consume log) so
+  # a full run fits on this disk (a Moldau session wrote ~47 GB and filled it).
+  local topic="" prev=""
+  for a in "$@"; do [ "$prev" = --topic ] && topic=$a; prev=$a; done
+  [ -n "$topic" ] && [ "$topic" != big ] && drop_topic "$topic"
+  return 0
+}
+
+# drop_topic <topic>: deletes it (with the moldau CLI, a Kafka admin client, on either
+# broker) and waits up to 30 s for its directories to go (both brokers run with
+# log.segment.delete.delay.ms=1000). Not measured.
+drop_topic() {
+  "$MOLDAU_BIN" topic delete --if-exists -b "$BOOT" "$1" >/dev/null 2>>"$out/drop_topic.err" || {
+    log "warning: could not delete topic $1"; return 0; }
+  local i
+  for i in $(seq 1 60); do
+    [ -z "$(find "$BROKER_DIR/data" -maxdepth 1 -name "$1-[0-9]*" -print -quit 2>/dev/null)" ] && return 0
+    sleep 0.5
+  done
+  log "warning: topic $1 still on disk 30 s after its deletion"
 }
 
 median() {  # median <broker> <metric>
