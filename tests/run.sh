@@ -7,8 +7,8 @@
 #   tests/run.sh -m foundation            one area (markers: see tests/pytest.ini)
 #   tests/run.sh --broker=kafka           against Apache Kafka (validates the tests)
 #   MOLDAU_BIN=/path/to/moldau tests/run.sh
-#   MOLDAU_TEST_WORKERS=1 tests/run.sh    one process, in collection order (default:
-#                                         3 pytest-xdist workers against Moldau, 1 against Kafka)
+#   MOLDAU_TEST_WORKERS=3 tests/run.sh    3 pytest-xdist workers (~7 min instead of ~20;
+#                                         default: one process, see below)
 #   tests/run.sh --record-durations=durations.txt   refresh the longest-first order
 #
 # The exit status is pytest's, except that "no tests collected" (5) is a failure (1).
@@ -35,9 +35,13 @@ fi
 # suite, broker start-ups, client timeouts), so 3 workers overlap well even on 2 cores;
 # each worker has its own brokers and its own share of the port range. conftest.py
 # schedules: longest first (tests/durations.txt), and a module whose module fixture runs
-# a whole client program (ONE_WORKER_MODULES) on one worker. Against Kafka
-# (a 1 GB JVM per broker) the default stays one process. An -n given here wins.
-if [ "$broker_is_kafka" = 1 ]; then workers=${MOLDAU_TEST_WORKERS:-1}; else workers=${MOLDAU_TEST_WORKERS:-3}; fi
+# a whole client program (ONE_WORKER_MODULES) on one worker. The default (make test,
+# CI) is still one process: with 3 workers, 3 of the first 4 full runs had a
+# timing-sensitive failure (librdkafka 0050 and 0086 inside the client, the mixed
+# KIP-848 group test), which one process did not show in the previous session's runs.
+# Against Kafka (a 1 GB JVM per broker) it is always one process by default. An -n
+# given here wins.
+workers=${MOLDAU_TEST_WORKERS:-1}
 xdist=()
 case " $* " in *" no:xdist "*|*" -pno:xdist "*) workers=1 ;; esac
 if [ "$workers" -gt 1 ] 2>/dev/null; then
