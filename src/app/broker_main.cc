@@ -5,9 +5,8 @@
 #include <chrono>
 #include <cstdio>
 #include <set>
-#include <thread>
-#include <algorithm>
 
+#include "base/fork_join.h"
 #include "base/log.h"
 #include "base/properties.h"
 #include "kafka/broker.h"
@@ -125,10 +124,8 @@ int run_broker(const std::string& config_path, const std::vector<std::string>& o
   asio::io_context io(1);
   storage::LogManagerOptions log_options;
   log_options.retention_check_interval_ms = config.get_long("log.retention.check.interval.ms");
-  // At most one recovery thread per core: recovery is CRC and read work.
   log_options.recovery_threads_per_dir =
-      int(std::clamp<int64_t>(config.get_long("num.recovery.threads.per.data.dir"), 1,
-                              std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()))));
+      ForkJoinPool::threads_for(config.get_long("num.recovery.threads.per.data.dir"));
   storage::LogManager logs(config.log_dirs, default_log_config(config),
                            [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); }, log_options);
   if (Status s = logs.open(); !s) return fail("cannot open the log dirs: " + s.error().message);

@@ -1,6 +1,13 @@
 #include "base/fork_join.h"
 
+#include <algorithm>
+
 namespace moldau {
+
+int ForkJoinPool::threads_for(int64_t wanted) {
+  const int64_t cores = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()));
+  return int(std::clamp<int64_t>(wanted, 1, cores));
+}
 
 ForkJoinPool::ForkJoinPool(int threads) {
   for (int i = 1; i < threads; ++i) helpers_.emplace_back([this] { helper_loop(); });
@@ -21,7 +28,6 @@ size_t ForkJoinPool::drain(const std::function<void(size_t)>& task, size_t n) {
        i = next_.fetch_add(1, std::memory_order_relaxed)) {
     task(i);
     ++ran;
-    remaining_.fetch_sub(1, std::memory_order_acq_rel);
   }
   return ran;
 }
@@ -37,7 +43,6 @@ void ForkJoinPool::run(size_t n, const std::function<void(size_t)>& task) {
     task_ = &task;
     n_ = n;
     next_.store(0, std::memory_order_relaxed);
-    remaining_.store(n, std::memory_order_relaxed);
     ++generation_;
   }
   work_cv_.notify_all();
@@ -45,7 +50,7 @@ void ForkJoinPool::run(size_t n, const std::function<void(size_t)>& task) {
   // Every task has been claimed; wait for the helpers still running one, and
   // for every helper to leave the job before `task` goes out of scope.
   std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return busy_ == 0 && remaining_.load(std::memory_order_acquire) == 0; });
+  done_cv_.wait(lock, [&] { return busy_ == 0; });
   task_ = nullptr;
   n_ = 0;
 }

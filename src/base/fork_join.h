@@ -34,6 +34,10 @@ class ForkJoinPool {
 
   // Threads that run tasks, the caller included.
   int threads() const { return int(helpers_.size()) + 1; }
+  // A configured thread count (num.io.threads, num.recovery.threads.per.data.dir)
+  // clamped to [1, CPU cores]: the tasks are CPU and kernel work, so more
+  // threads than cores would only queue for one.
+  static int threads_for(int64_t wanted);
   // How many tasks helpers (not the caller) ran, for tests and metrics.
   uint64_t tasks_run_by_helpers() const { return by_helpers_.load(std::memory_order_relaxed); }
 
@@ -49,10 +53,12 @@ class ForkJoinPool {
   uint64_t generation_ = 0;           // bumped per job (under mu_)
   const std::function<void(size_t)>* task_ = nullptr;  // the current job (under mu_)
   size_t n_ = 0;
-  int busy_ = 0;                      // helpers inside the current job (under mu_)
+  // Helpers inside the current job (under mu_). A helper counts itself in
+  // before it claims a task, so once the caller has claimed the last index,
+  // busy_ == 0 means every task has returned.
+  int busy_ = 0;
   bool stop_ = false;
   std::atomic<size_t> next_{0};       // next task index to claim
-  std::atomic<size_t> remaining_{0};  // tasks not yet finished
   std::atomic<uint64_t> by_helpers_{0};
 };
 

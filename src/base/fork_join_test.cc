@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -57,6 +58,14 @@ TEST(ForkJoinPool, OneThreadRunsEverythingOnTheCaller) {
   });
   EXPECT_EQ(count, 10);
   EXPECT_EQ(pool.tasks_run_by_helpers(), 0u);
+}
+
+TEST(ForkJoinPool, ThreadsForClampsToOneAndTheCores) {
+  const int cores = std::max(1, int(std::thread::hardware_concurrency()));
+  EXPECT_EQ(ForkJoinPool::threads_for(-5), 1);
+  EXPECT_EQ(ForkJoinPool::threads_for(0), 1);
+  EXPECT_EQ(ForkJoinPool::threads_for(1), 1);
+  EXPECT_EQ(ForkJoinPool::threads_for(1000000), cores);
 }
 
 }  // namespace

@@ -1,8 +1,5 @@
 #include "kafka/broker.h"
 
-#include <algorithm>
-#include <thread>
-
 #include "base/endian.h"
 #include "base/log.h"
 #include "kafka/handlers/handlers.h"
@@ -16,19 +13,10 @@ namespace moldau::kafka {
 
 namespace k = protocol::api_key;
 
-namespace {
-// num.io.threads, but never more threads than cores: the pool's tasks are
-// CPU and kernel work, and extra threads would only queue for a core.
-int append_threads(const metadata::BrokerConfig& config) {
-  int64_t want = config.get_long("num.io.threads");
-  int64_t cores = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()));
-  return int(std::clamp<int64_t>(want, 1, cores));
-}
-}  // namespace
 
 Broker::Broker(asio::io_context& io, const metadata::BrokerConfig& config,
                metadata::Controller& controller, storage::LogManager& logs)
-    : io_(io), config_(config), controller_(controller), logs_(logs), waiters_(io), producer_ids_(controller), append_pool_(append_threads(config)) {
+    : io_(io), config_(config), controller_(controller), logs_(logs), waiters_(io), producer_ids_(controller), append_pool_(ForkJoinPool::threads_for(config.get_long("num.io.threads"))) {
   register_apis();
 }
 
