@@ -210,3 +210,46 @@ def test_large_multi_partition_produce_answers_each_partition(broker, new_topic)
             assert [r.offset for r in recs] == list(range(90))
             assert [r.key for r in recs] == [f"k{p}-{n // 30}-{n % 30}".encode() for n in range(90)]
             assert all(r.value == value for r in recs)
+
+
+def test_large_produce_naming_a_partition_twice(broker, new_topic):
+    """A request large enough to be appended in parallel that names partition 0
+    twice: one Log must not be appended from two threads at once (Moldau then runs
+    the request on its event loop alone). Whatever the broker answers for each entry
+    (Kafka keeps one of the two), every entry answered without error is in the log at
+    the offset it was given, and nothing else is."""
+    topic = new_topic(partitions=2)
+    value = bytes(range(256)) * 4
+
+    def batch(tag):
+        return wire.encode_record_batch([(f"{tag}-{i}".encode(), value, []) for i in range(30)])
+
+    entries = [(0, "first"), (1, "other"), (0, "second")]
+    body = (wire.Writer().string(None).int16(-1).int32(10000)
+            .array([topic], lambda w, t: w.string(t).array(
+                entries, lambda ww, e: ww.int32(e[0]).bytes_(batch(e[1]))))
+            .getvalue())
+    with connect(broker) as c:
+        r = c.call(wire.API_PRODUCE, 8, body)
+        answers = []
+
+        def part(rr):
+            idx, err, base = rr.int32(), rr.int16(), rr.int64()
+            rr.int64(), rr.int64()  # log append time, log start offset
+            rr.array(lambda x: (x.int32(), x.string()))
+            rr.string()
+            answers.append((idx, err, base))
+        r.array(lambda rr: (rr.string(), rr.array(part)))
+        ok = [(idx, base) for idx, err, base in answers if err == 0]
+        assert ok, f"no entry was appended: {answers}"
+        for p in (0, 1):
+            recs = [rec for b in fetch_all(c, topic, p, 0) for rec in b.records]
+            by_offset = {rec.offset: rec.key for rec in recs}
+            expected = {}
+            for idx, base in ok:
+                if idx != p:
+                    continue
+                # Which batch went to this base offset: its keys say.
+                tag = by_offset[base].decode().rsplit("-", 1)[0]
+                expected.update({base + i: f"{tag}-{i}".encode() for i in range(30)})
+            assert by_offset == expected, f"partition {p}: answers {answers}"

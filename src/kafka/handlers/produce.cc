@@ -1,5 +1,6 @@
 // Produce: validate each batch from its header, CRC and records (KIP-467),
 // assign offsets in place in the request buffer, append the same bytes.
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -206,6 +207,16 @@ bool finish_partition(Broker& broker, const std::shared_ptr<PendingProduce>& pen
   return false;
 }
 
+// Whether two jobs append to the same Log (a request naming one partition
+// twice). O(n log n): a request may carry many thousands of partition entries.
+bool names_a_log_twice(const std::vector<PartitionJob>& jobs) {
+  std::vector<const storage::Log*> logs;
+  logs.reserve(jobs.size());
+  for (const auto& j : jobs) logs.push_back(j.log);
+  std::sort(logs.begin(), logs.end());
+  return std::adjacent_find(logs.begin(), logs.end()) != logs.end();
+}
+
 void produce_all(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
                  const std::shared_ptr<ProduceRequest>& req) {
   auto image = broker.controller().image();
@@ -219,7 +230,6 @@ void produce_all(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
   }
   std::vector<PartitionJob> jobs;
   size_t bytes = 0;
-  bool same_log_twice = false;
   for (size_t ti = 0; ti < req->topic_data.size(); ++ti) {
     auto& t = req->topic_data[ti];
     auto& tr = resp.responses[ti];
@@ -235,7 +245,6 @@ void produce_all(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
       job.data = &t.partition_data[pi];
       job.out = &out;
       if (!prepare_partition(broker, *topic, job)) continue;
-      for (const auto& other : jobs) same_log_twice |= other.log == job.log;
       bytes += job.data->records.size();
       jobs.push_back(std::move(job));
     }
@@ -247,7 +256,7 @@ void produce_all(Broker& broker, const std::shared_ptr<PendingProduce>& pending,
   const int64_t now = now_ms();
   const int16_t version = pending->ctx.api_version();
   auto work = [&](size_t i) { validate_and_append(jobs[i], version, now); };
-  if (jobs.size() > 1 && bytes >= kParallelAppendMinBytes && !same_log_twice) {
+  if (jobs.size() > 1 && bytes >= kParallelAppendMinBytes && !names_a_log_twice(jobs)) {
     broker.append_pool().run(jobs.size(), work);
   } else {
     for (size_t i = 0; i < jobs.size(); ++i) work(i);
