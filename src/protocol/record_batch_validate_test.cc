@@ -327,27 +327,17 @@ TEST(ValidateRecords, MalformedHeaders) {
 }
 
 TEST(ValidateRecords, MalformedKeyValueAndLength) {
-  RawRecord neg_key = rec(0);
-  neg_key.key_length = -2;
-  neg_key.key = "";
-  expect_code(validate_records(with_records(records_of({neg_key}), 1), kMax), ErrorCode::kInvalidRecord,
-              "key length -2");
-  RawRecord long_value = rec(0);
-  long_value.value_length = 40;
-  expect_code(validate_records(with_records(records_of({long_value}), 1), kMax), ErrorCode::kInvalidRecord,
-              "value length 40");
-  RawRecord leftover = rec(0);
-  leftover.trailing = {1, 2, 3};
-  expect_code(validate_records(with_records(records_of({leftover}), 1), kMax), ErrorCode::kInvalidRecord,
-              "unread");
-  RawRecord too_small = rec(0);
-  too_small.length = 3;
-  expect_code(validate_records(with_records(records_of({too_small}), 1), kMax), ErrorCode::kInvalidRecord,
-              "less than the minimum");
-  RawRecord too_long = rec(0);
-  too_long.length = 500;
-  expect_code(validate_records(with_records(records_of({too_long}), 1), kMax), ErrorCode::kInvalidRecord,
-              "runs past");
+  // One record, changed by `edit`, must be refused as INVALID_RECORD naming `fragment`.
+  auto refused = [](void (*edit)(RawRecord&), std::string_view fragment) {
+    RawRecord r = rec(0);
+    edit(r);
+    expect_code(validate_records(with_records(records_of({r}), 1), kMax), ErrorCode::kInvalidRecord, fragment);
+  };
+  refused([](RawRecord& r) { r.key_length = -2; r.key = ""; }, "key length -2");
+  refused([](RawRecord& r) { r.value_length = 40; }, "value length 40");
+  refused([](RawRecord& r) { r.trailing = {1, 2, 3}; }, "unread");
+  refused([](RawRecord& r) { r.length = 3; }, "less than the minimum");
+  refused([](RawRecord& r) { r.length = 500; }, "runs past");
 }
 
 TEST(ValidateRecords, CompressedGarbage) {
